@@ -1,0 +1,118 @@
+#pragma once
+// Remote-processor firmware images: ELF parsing and the checks the kernel's generic ELF loader
+// makes (drivers/remoteproc/remoteproc_elf_loader.c, remoteproc_core.c), and a builder for the
+// simulator's firmware files. Shared by rpmsg-sim (which must reject what the kernel rejects,
+// with the same errno) and rpmsgd (which validates before the kernel sees a file).
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace rpmsgd::fw {
+
+/// @brief Resource types of struct fw_rsc_hdr (include/linux/remoteproc.h).
+enum ResourceType : uint32_t {
+    RscCarveout = 0,
+    RscDevmem = 1,
+    RscTrace = 2,
+    RscVdev = 3,
+};
+
+inline constexpr uint32_t VirtioIdRpmsg = 7;
+inline constexpr uint32_t VirtioRpmsgFNs = 1u << 0;
+inline constexpr uint32_t FwRscAddrAny = 0xFFFFFFFFu;
+
+/// @brief One vring of a vdev entry (struct fw_rsc_vdev_vring).
+struct Vring {
+    uint32_t da = 0, align = 0, num = 0, notifyId = 0, pa = 0;
+};
+
+/// @brief One resource-table entry, with the fields of its type filled in.
+struct Resource {
+    uint32_t type = 0;
+    uint32_t offset = 0; ///< offset of the entry within the table
+    // carveout / devmem / trace
+    uint32_t da = 0, pa = 0, len = 0, flags = 0, reserved = 0;
+    std::string name;
+    // vdev
+    uint32_t id = 0, notifyId = 0, dfeatures = 0, gfeatures = 0, configLen = 0;
+    uint8_t status = 0;
+    std::vector<Vring> vrings;
+};
+
+/// @brief A loadable segment (PT_LOAD program header).
+struct Segment {
+    uint64_t offset = 0, vaddr = 0, paddr = 0, filesz = 0, memsz = 0;
+    uint32_t flags = 0;
+};
+
+/// @brief What a valid image holds.
+struct Image {
+    int elfClass = 0; ///< 1 = ELFCLASS32, 2 = ELFCLASS64
+    uint16_t machine = 0;
+    uint64_t entry = 0;
+    std::vector<Segment> segments;
+    bool hasResourceTable = false;
+    std::vector<Resource> resources; ///< in table order
+    std::optional<std::string> behaviour; ///< contents of the `.rpmsg_sim` section, if any
+};
+
+/// @brief Why an image was refused: the errno the kernel's `start` returns and a sentence
+/// naming the problem (e.g. "no .resource_table section").
+struct Problem {
+    int error = 0;
+    std::string message;
+};
+
+/// @brief Outcome of parse(): either an image or the problem.
+struct ParseResult {
+    std::optional<Image> image;
+    Problem problem;
+    explicit operator bool() const { return image.has_value(); }
+};
+
+/// @brief Checks an image as `rproc_fw_boot` does with the generic ELF ops: size, magic,
+/// class, endianness, section headers present, e_phnum != 0, e_phoff within the file; the
+/// `.resource_table` (ver 1, reserved zero, offsets inside, entries not truncated, reserved
+/// fields zero, vdev with at most 2 vrings whose num and align are non-zero, devmem refused
+/// because there is no IOMMU); PT_LOAD segments (filesz <= memsz, data inside the file).
+/// A missing resource table is an error (EINVAL), as with the generic `parse_fw`.
+ParseResult parse(std::span<const uint8_t> bytes);
+
+/// @brief Text of debugfs `resource_table` for an image (or "No resource table found\n").
+std::string describeResourceTable(const Image* image);
+
+/// @brief Defects the builder can plant, for tests.
+enum class Defect {
+    None,
+    BadMagic,
+    TooSmall,
+    NoSectionHeaders,
+    NoResourceTable,
+    TruncatedResourceTable,
+    BadResourceTableVersion,
+    NoLoadableSegments,
+    BigEndian,
+    SegmentBeyondFile,
+};
+
+/// @brief Parses a defect name as used by `rpmsg-sim mkfw --defect` ("bad-magic", ...).
+std::optional<Defect> defectFromName(const std::string& name);
+
+/// @brief Image options for the builder.
+struct BuildOptions {
+    bool nameService = true;   ///< VIRTIO_RPMSG_F_NS in the vdev's dfeatures
+    uint32_t traceLen = 1024;  ///< length of the trace0 buffer; 0 = no trace entry
+    uint16_t machine = 40;     ///< EM_ARM
+    uint32_t vringNum = 256;
+    std::string behaviour;     ///< JSON stored in `.rpmsg_sim`; empty = no section
+    Defect defect = Defect::None;
+};
+
+/// @brief Builds a little-endian ELF32 image with one PT_LOAD segment, `.resource_table`
+/// (trace entry, then the rpmsg vdev), the behaviour section and `.shstrtab`.
+std::vector<uint8_t> build(const BuildOptions& options);
+
+} // namespace rpmsgd::fw

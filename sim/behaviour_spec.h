@@ -1,0 +1,60 @@
+#pragma once
+// The behaviour of a simulated remote, as stored in a firmware image's `.rpmsg_sim` section and
+// written by users in `rpmsg-sim mkfw --spec` files. Pure parsing, no I/O.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rpmsgsim {
+
+/// @brief What a service does with the messages it receives.
+enum class ServiceKind { Echo, Sink, Stream };
+
+/// @brief One service of the remote.
+struct ServiceSpec {
+    std::string name;            ///< announced name (at most 31 bytes)
+    uint32_t addr = 0;           ///< the remote's address for it
+    ServiceKind kind = ServiceKind::Echo;
+    bool announce = true;        ///< send an NS CREATE at boot
+    uint32_t rateHz = 0;         ///< stream: messages per second
+    uint32_t size = 0;           ///< stream: payload bytes (<= 496)
+    uint32_t consumeEveryMs = 0; ///< sink: how long each TX buffer is held
+};
+
+/// @brief Image-level options in the spec's "image" object (used by mkfw only).
+struct ImageSpec {
+    bool nameService = true;
+    uint32_t traceLen = 1024;
+    uint16_t machine = 40;
+};
+
+/// @brief The whole behaviour.
+struct BehaviourSpec {
+    uint32_t bootMs = 0;
+    std::vector<ServiceSpec> services;
+    std::vector<std::string> trace;
+    uint32_t crashAfterMessages = 0; ///< 0 = never
+    ImageSpec image;
+};
+
+/// @brief Result of parsing: the spec, or an error naming the JSON path
+/// (`/services/1/kind: expected one of echo, sink, stream, got "pong"`).
+struct BehaviourParse {
+    bool ok = false;
+    BehaviourSpec spec;
+    std::string error;
+};
+
+/// @brief Parses and fully validates a behaviour JSON text. Unknown keys are errors; names must
+/// be 1..31 bytes; addresses must not be 53 (name service) or 0xFFFFFFFF; addresses and names
+/// unique; stream size 1..496 and rate 1..10000; boot_ms <= 600000.
+BehaviourParse parseBehaviour(const std::string& json);
+
+/// @brief Serialises a spec back to JSON (without the "image" object), as stored in images.
+std::string behaviourToJson(const BehaviourSpec& spec);
+
+/// @brief Name of a kind ("echo", "sink", "stream").
+const char* kindName(ServiceKind kind);
+
+} // namespace rpmsgsim
