@@ -13,8 +13,8 @@ enum class ServiceKind { Echo, Sink, Stream };
 
 /// @brief One service of the remote.
 struct ServiceSpec {
-    std::string name;            ///< announced name (at most 31 bytes)
-    uint32_t addr = 0;           ///< the remote's address for it
+    std::string name;  ///< announced name (at most 31 bytes)
+    uint32_t addr = 0; ///< the remote's address for it
     ServiceKind kind = ServiceKind::Echo;
     bool announce = true;        ///< send an NS CREATE at boot
     uint32_t rateHz = 0;         ///< stream: messages per second

@@ -1,0 +1,210 @@
+#include "remote.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace rpmsgsim {
+
+std::vector<uint8_t> encodeNsMessage(const std::string& name, uint32_t addr, uint32_t flags) {
+    std::vector<uint8_t> msg(RpmsgNsMsgSize, 0);
+    std::memcpy(msg.data(), name.data(), std::min<size_t>(name.size(), 31));
+    for (int i = 0; i < 4; ++i) {
+        msg[32 + i] = uint8_t(addr >> (8 * i));
+        msg[36 + i] = uint8_t(flags >> (8 * i));
+    }
+    return msg;
+}
+
+RemoteEngine::RemoteEngine(BehaviourSpec spec, Scheduler& scheduler, RemoteTransport& transport)
+    : spec_(std::move(spec)), scheduler_(scheduler), transport_(transport) {
+    for (const auto& s : spec_.services) {
+        Service svc;
+        svc.spec = s;
+        services_.emplace(s.addr, std::move(svc));
+    }
+}
+
+RemoteEngine::~RemoteEngine() = default;
+
+void RemoteEngine::start() {
+    bootTimer_ = scheduler_.after(spec_.bootMs, [this] {
+        booted_ = true;
+        for (const auto& line : spec_.trace) {
+            transport_.trace(line);
+        }
+        for (auto& [addr, svc] : services_) {
+            if (svc.spec.announce) {
+                transport_.sendToLinux(addr, RpmsgNsAddr,
+                                       encodeNsMessage(svc.spec.name, addr, RpmsgNsCreate));
+            }
+            if (svc.spec.kind == ServiceKind::Stream && svc.spec.rateHz > 0) {
+                streamTick(addr);
+            }
+        }
+        drainBacklog();
+    });
+}
+
+void RemoteEngine::receive(uint32_t src, uint32_t dst, std::span<const uint8_t> payload,
+                           uint64_t token) {
+    Held msg{src, dst, std::vector<uint8_t>(payload.begin(), payload.end()), token};
+    if (halted_ || stalled_ || !booted_ || !backlog_.empty()) {
+        backlog_.push_back(std::move(msg));
+        return;
+    }
+    process(std::move(msg));
+}
+
+void RemoteEngine::process(Held msg) {
+    if (halted_) {
+        backlog_.push_back(std::move(msg));
+        return;
+    }
+    ++received_;
+    auto it = services_.find(msg.dst);
+    if (it == services_.end()) {
+        // No such service on the remote: the message is dropped, the buffer comes back.
+        transport_.releaseBuffer(msg.token);
+    } else {
+        Service& svc = it->second;
+        svc.lastSender = msg.src;
+        switch (svc.spec.kind) {
+        case ServiceKind::Echo:
+            transport_.releaseBuffer(msg.token);
+            transport_.sendToLinux(msg.dst, msg.src, msg.payload);
+            break;
+        case ServiceKind::Stream:
+            transport_.releaseBuffer(msg.token);
+            break;
+        case ServiceKind::Sink:
+            if (svc.spec.consumeEveryMs == 0) {
+                transport_.releaseBuffer(msg.token);
+            } else {
+                svc.sinkHeld.push_back(msg.token);
+                if (!svc.timer.pending()) {
+                    uint32_t addr = msg.dst;
+                    svc.timer =
+                        scheduler_.after(svc.spec.consumeEveryMs, [this, addr] { sinkTick(addr); });
+                }
+            }
+            break;
+        }
+    }
+    if (spec_.crashAfterMessages && received_ == spec_.crashAfterMessages) {
+        transport_.reportCrash(1); // watchdog: the firmware stopped kicking it
+    }
+}
+
+void RemoteEngine::sinkTick(uint32_t addr) {
+    auto it = services_.find(addr);
+    if (it == services_.end() || halted_) {
+        return;
+    }
+    Service& svc = it->second;
+    if (stalled_) {
+        return; // resume() restarts the clock
+    }
+    if (!svc.sinkHeld.empty()) {
+        uint64_t token = svc.sinkHeld.front();
+        svc.sinkHeld.pop_front();
+        transport_.releaseBuffer(token);
+    }
+    if (!svc.sinkHeld.empty()) {
+        svc.timer = scheduler_.after(svc.spec.consumeEveryMs, [this, addr] { sinkTick(addr); });
+    }
+}
+
+void RemoteEngine::streamTick(uint32_t addr) {
+    auto it = services_.find(addr);
+    if (it == services_.end() || halted_) {
+        return;
+    }
+    Service& svc = it->second;
+    if (svc.lastSender != 0xFFFFFFFFu) {
+        std::vector<uint8_t> payload(svc.spec.size, 0);
+        uint64_t n = svc.counter++;
+        for (size_t i = 0; i < payload.size(); ++i) {
+            payload[i] = i < 8 ? uint8_t(n >> (8 * i)) : uint8_t(i);
+        }
+        transport_.sendToLinux(addr, svc.lastSender, payload);
+    }
+    uint64_t periodMs = std::max<uint64_t>(1, 1000 / svc.spec.rateHz);
+    svc.timer = scheduler_.after(periodMs, [this, addr] { streamTick(addr); });
+}
+
+void RemoteEngine::drainBacklog() {
+    if (draining_) {
+        return;
+    }
+    draining_ = true;
+    while (!backlog_.empty() && !stalled_ && !halted_ && booted_) {
+        Held msg = std::move(backlog_.front());
+        backlog_.pop_front();
+        process(std::move(msg));
+    }
+    draining_ = false;
+}
+
+void RemoteEngine::stall() {
+    stalled_ = true;
+}
+
+void RemoteEngine::resume() {
+    if (!stalled_) {
+        return;
+    }
+    stalled_ = false;
+    for (auto& [addr, svc] : services_) {
+        if (!svc.sinkHeld.empty() && !svc.timer.pending() && svc.spec.kind == ServiceKind::Sink) {
+            uint32_t a = addr;
+            svc.timer = scheduler_.after(svc.spec.consumeEveryMs, [this, a] { sinkTick(a); });
+        }
+    }
+    drainBacklog();
+}
+
+void RemoteEngine::halt() {
+    halted_ = true;
+    bootTimer_.cancel();
+    for (auto& [addr, svc] : services_) {
+        svc.timer.cancel();
+    }
+}
+
+void RemoteEngine::announce(const std::string& name, uint32_t addr) {
+    if (halted_) {
+        return;
+    }
+    if (!services_.count(addr)) {
+        Service svc;
+        svc.spec.name = name;
+        svc.spec.addr = addr;
+        svc.spec.kind = ServiceKind::Echo;
+        services_.emplace(addr, std::move(svc));
+    }
+    transport_.sendToLinux(addr, RpmsgNsAddr, encodeNsMessage(name, addr, RpmsgNsCreate));
+}
+
+void RemoteEngine::destroy(const std::string& name, uint32_t addr) {
+    if (halted_) {
+        return;
+    }
+    transport_.sendToLinux(addr, RpmsgNsAddr, encodeNsMessage(name, addr, RpmsgNsDestroy));
+}
+
+void RemoteEngine::send(uint32_t src, uint32_t dst, std::span<const uint8_t> payload) {
+    if (halted_) {
+        return;
+    }
+    transport_.sendToLinux(src, dst, payload);
+}
+
+size_t RemoteEngine::heldBuffers() const {
+    size_t n = backlog_.size();
+    for (const auto& [addr, svc] : services_) {
+        n += svc.sinkHeld.size();
+    }
+    return n;
+}
+
+} // namespace rpmsgsim

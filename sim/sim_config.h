@@ -1,0 +1,33 @@
+#pragma once
+// rpmsg-sim's own configuration file (see sim/README.md). Pure parsing.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rpmsgsim {
+
+struct ProcessorConfig {
+    std::string name;
+    std::string firmware; ///< empty = rproc-<name>-fw
+    bool recovery = true;
+    std::string coredump = "disabled";
+    bool autoBoot = false;
+    bool detached = false; ///< initial_state "detached"
+    bool sysfsReadOnly = false;
+};
+
+struct SimConfig {
+    std::string kernel = "6.6";
+    std::vector<ProcessorConfig> processors;
+    uint32_t txTimeoutMs = 15000;
+    uint32_t devcoredumpTimeoutS = 300;
+};
+
+/// @brief The configuration used without --config: cm4 and dsp, both offline.
+SimConfig defaultSimConfig();
+
+/// @brief Parses a config text; on error returns false with @p error naming the JSON path.
+bool parseSimConfig(const std::string& text, SimConfig& out, std::string& error);
+
+} // namespace rpmsgsim
