@@ -1,0 +1,402 @@
+#include "sim_fixture.h"
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <grp.h>
+#include <iostream>
+#include <poll.h>
+#include <signal.h>
+#include <sstream>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace simtest {
+
+namespace {
+
+void noopHandler(int) {}
+
+} // namespace
+
+// ---- Background -----------------------------------------------------------------------------
+
+Background::Background(std::function<void()> fn, std::function<void()> onStuck)
+    : onStuck_(std::move(onStuck)) {
+    thread_ = std::thread([this, fn = std::move(fn)] {
+        tid_ = static_cast<pid_t>(::syscall(SYS_gettid));
+        fn();
+        done_ = true;
+    });
+}
+
+Background::~Background() {
+    if (!waitDone(100ms) && onStuck_) {
+        onStuck_();
+    }
+    thread_.join();
+}
+
+bool Background::waitDone(std::chrono::milliseconds timeout) {
+    return waitFor([this] { return done_.load(); }, timeout, 1ms);
+}
+
+bool Background::waitBlockedIn(long nr, std::chrono::milliseconds timeout) {
+    return waitFor([this, nr] { return tid_ != 0 && !done_ && taskBlockedIn(0, tid_, nr); },
+                   timeout, 1ms);
+}
+
+bool taskBlockedIn(pid_t pid, pid_t tid, long nr) {
+    const std::string base = "/proc/" + (pid == 0 ? std::string("self") : std::to_string(pid)) +
+                             "/task/" + std::to_string(tid);
+    std::ifstream statIn(base + "/stat");
+    std::string stat;
+    std::getline(statIn, stat);
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos || close + 2 >= stat.size()) {
+        return false;
+    }
+    const char st = stat[close + 2];
+    if (st != 'S' && st != 'D') {
+        return false;
+    }
+    std::ifstream sysIn(base + "/syscall");
+    long current = -2;
+    sysIn >> current;
+    return current == nr;
+}
+
+// ---- SigusrNoRestart / children -------------------------------------------------------------
+
+SigusrNoRestart::SigusrNoRestart() {
+    struct sigaction sa {};
+    sa.sa_handler = noopHandler;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; // no SA_RESTART: the interrupted syscall must fail with EINTR
+    ::sigaction(SIGUSR1, &sa, &old_);
+}
+
+SigusrNoRestart::~SigusrNoRestart() {
+    ::sigaction(SIGUSR1, &old_, nullptr);
+}
+
+int runInChild(const std::function<int()>& fn, std::chrono::milliseconds timeout) {
+    std::cout.flush();
+    std::cerr.flush();
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        int rc = 125;
+        try {
+            rc = fn();
+        } catch (...) {
+            rc = 126;
+        }
+        ::_exit(rc);
+    }
+    if (pid < 0) {
+        return -1;
+    }
+    int status = 0;
+    bool exited = waitFor(
+        [&] {
+            const pid_t r = ::waitpid(pid, &status, WNOHANG);
+            return r == pid;
+        },
+        timeout, 2ms);
+    if (!exited) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &status, 0);
+        return -1;
+    }
+    if (WIFEXITED(status)) {
+        return WEXITSTATUS(status);
+    }
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
+}
+
+bool dropToNobody() {
+    return ::setgroups(0, nullptr) == 0 && ::setgid(65534) == 0 && ::setuid(65534) == 0 &&
+           ::geteuid() == 65534;
+}
+
+// ---- SimTest --------------------------------------------------------------------------------
+
+void SimTest::SetUp() {
+    if (const auto why = skipReason(); !why.empty()) {
+        GTEST_SKIP() << why;
+    }
+    const std::string bin = simBinary();
+    ASSERT_EQ(::access(bin.c_str(), X_OK), 0) << "rpmsg-sim binary not found or not executable: '"
+                                              << bin << "' (set RPMSG_SIM to its path)";
+    tmp_ = std::make_unique<TempDir>();
+    sim_ = std::make_unique<Sim>(tmp_->path());
+}
+
+void SimTest::TearDown() {
+    if (!sim_) {
+        return;
+    }
+    sim_->shutdown();
+    if (HasFailure()) {
+        std::cout << sim_->log();
+    }
+    sim_.reset();
+    tmp_.reset();
+}
+
+void SimTest::makeFirmware(const std::string& name, const nlohmann::json& spec,
+                           const std::string& defect) {
+    const auto r = sim_->mkfw(name, spec, defect);
+    ASSERT_EQ(r.exitCode, 0) << "rpmsg-sim mkfw " << name << (defect.empty() ? "" : " --defect ")
+                             << defect << " failed:\n"
+                             << r.err << r.out;
+}
+
+void SimTest::startSim(const SimOptions& options) {
+    std::string error;
+    ASSERT_TRUE(sim_->start(options, error)) << error;
+}
+
+void SimTest::startEchoSim(const nlohmann::json& spec,
+                           const std::function<void(nlohmann::json&)>& edit,
+                           const std::string& kernel) {
+    ASSERT_NO_FATAL_FAILURE(makeFirmware("echo.elf", spec));
+    auto config = defaultConfig();
+    if (!kernel.empty()) {
+        config["kernel"] = kernel;
+    }
+    if (edit) {
+        edit(config);
+    }
+    SimOptions options;
+    options.config = config;
+    options.kernel = kernel;
+    ASSERT_NO_FATAL_FAILURE(startSim(options));
+}
+
+void SimTest::bootProcessor(int n, int virtio) {
+    ASSERT_EQ(writeAttr(rproc(n, "state"), "start\n"), 0) << "start remoteproc" << n;
+    const std::string chan = "virtio" + std::to_string(virtio) + ".rpmsg-echo.-1.1024";
+    ASSERT_TRUE(waitFor([&] { return exists(busDev(chan)); }))
+        << chan << " did not appear after start";
+}
+
+std::string SimTest::rproc(int n, const std::string& attr) {
+    std::string p = "sys/class/remoteproc/remoteproc" + std::to_string(n);
+    return attr.empty() ? p : p + "/" + attr;
+}
+
+std::string SimTest::debugfs(int n, const std::string& file) {
+    std::string p = "sys/kernel/debug/remoteproc/remoteproc" + std::to_string(n);
+    return file.empty() ? p : p + "/" + file;
+}
+
+std::string SimTest::busDev(const std::string& dev, const std::string& attr) {
+    std::string p = "sys/bus/rpmsg/devices/" + dev;
+    return attr.empty() ? p : p + "/" + attr;
+}
+
+std::string SimTest::classRpmsg(const std::string& dev, const std::string& attr) {
+    std::string p = "sys/class/rpmsg/" + dev;
+    return attr.empty() ? p : p + "/" + attr;
+}
+
+std::string SimTest::readAttr(const std::string& rel) {
+    const auto r = readFile(path(rel));
+    EXPECT_EQ(r.err, 0) << "reading " << rel << ": " << std::strerror(r.err);
+    if (r.err != 0) {
+        return "<errno " + std::to_string(r.err) + ">";
+    }
+    return r.data;
+}
+
+int SimTest::readErrno(const std::string& rel) {
+    return readFile(path(rel)).err;
+}
+
+int SimTest::writeAttr(const std::string& rel, std::string_view data, int extraFlags) {
+    return writeFile(path(rel), data, extraFlags);
+}
+
+bool SimTest::exists(const std::string& rel) const {
+    struct stat st {};
+    return ::lstat(path(rel).c_str(), &st) == 0;
+}
+
+bool SimTest::isSymlink(const std::string& rel) const {
+    struct stat st {};
+    return ::lstat(path(rel).c_str(), &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+bool SimTest::isDir(const std::string& rel) const {
+    struct stat st {};
+    return ::stat(path(rel).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+mode_t SimTest::mode(const std::string& rel) const {
+    struct stat st {};
+    if (::stat(path(rel).c_str(), &st) != 0) {
+        return 0;
+    }
+    return st.st_mode & 07777;
+}
+
+std::string SimTest::resolved(const std::string& rel) const {
+    char buf[PATH_MAX];
+    if (::realpath(path(rel).c_str(), buf) == nullptr) {
+        return "";
+    }
+    const std::string full = buf;
+    const std::string prefix = sim_->mountDir() + "/";
+    if (full.rfind(prefix, 0) != 0) {
+        return "";
+    }
+    return full.substr(prefix.size());
+}
+
+std::string SimTest::state(int n) {
+    auto s = readAttr(rproc(n, "state"));
+    if (!s.empty() && s.back() == '\n') {
+        s.pop_back();
+    }
+    return s;
+}
+
+CommandResult SimTest::ctl(std::initializer_list<std::string> args) {
+    return sim_->ctl(std::vector<std::string>(args));
+}
+
+void SimTest::ctlOk(std::initializer_list<std::string> args) {
+    const auto r = ctl(args);
+    std::string joined;
+    for (const auto& a : args) {
+        joined += " " + a;
+    }
+    EXPECT_EQ(r.exitCode, 0) << "rpmsg-sim ctl" << joined << " failed: " << r.err;
+}
+
+nlohmann::json SimTest::dump() {
+    try {
+        return sim_->dump();
+    } catch (const std::exception& e) {
+        ADD_FAILURE() << e.what();
+        return nlohmann::json();
+    }
+}
+
+nlohmann::json SimTest::processor(const std::string& id) {
+    const auto d = dump();
+    if (d.is_object() && d.contains("processors") && d["processors"].is_array()) {
+        for (const auto& p : d["processors"]) {
+            if (p.value("id", "") == id) {
+                return p;
+            }
+        }
+    }
+    return nlohmann::json();
+}
+
+Fd SimTest::openCtrl(int n, int flags) {
+    const std::string p = path("dev/rpmsg_ctrl" + std::to_string(n));
+    Fd fd(::open(p.c_str(), flags | O_CLOEXEC));
+    EXPECT_TRUE(fd.valid()) << "open " << p << ": " << std::strerror(errno);
+    return fd;
+}
+
+Fd SimTest::openCtrlOf(const std::string& id) {
+    const auto p = processor(id);
+    if (!p.is_object() || !p["ctrl"].is_string()) {
+        ADD_FAILURE() << "the dump names no ctrl device for " << id << ": " << p.dump();
+        return Fd();
+    }
+    const std::string name = p["ctrl"].get<std::string>();
+    return openCtrl(std::stoi(name.substr(std::string("rpmsg_ctrl").size())));
+}
+
+std::string SimTest::createEptDev(int ctrlFd, const std::string& name, uint32_t src, uint32_t dst) {
+    const auto before = eptdevNames(*sim_);
+    const int rc = createEpt(ctrlFd, name, src, dst);
+    EXPECT_EQ(rc, 0) << "RPMSG_CREATE_EPT_IOCTL: " << std::strerror(rc);
+    if (rc != 0) {
+        return "";
+    }
+    for (const auto& n : eptdevNames(*sim_)) {
+        if (std::find(before.begin(), before.end(), n) == before.end()) {
+            return n;
+        }
+    }
+    ADD_FAILURE() << "no new sys/class/rpmsg/rpmsgN when CREATE_EPT returned";
+    return "";
+}
+
+Fd SimTest::openDev(const std::string& devName, int flags) {
+    const std::string p = path("dev/" + devName);
+    Fd fd(::open(p.c_str(), flags | O_CLOEXEC));
+    EXPECT_TRUE(fd.valid()) << "open " << p << ": " << std::strerror(errno);
+    return fd;
+}
+
+Message SimTest::readMessage(int fd, size_t bufSize, std::chrono::milliseconds timeout) {
+    Message m;
+    pollfd p{fd, POLLIN, 0};
+    const int n = ::poll(&p, 1, static_cast<int>(timeout.count()));
+    if (n < 0) {
+        m.err = errno;
+        return m;
+    }
+    if (n == 0) {
+        m.err = ETIME;
+        return m;
+    }
+    std::string buf(bufSize, '\0');
+    const ssize_t r = ::read(fd, buf.data(), buf.size());
+    if (r < 0) {
+        m.err = errno;
+        return m;
+    }
+    buf.resize(static_cast<size_t>(r));
+    m.data = std::move(buf);
+    return m;
+}
+
+nlohmann::json SimTest::eptdevDump(const std::string& devName) {
+    const auto d = dump();
+    if (d.is_object() && d.contains("eptdevs") && d["eptdevs"].is_array()) {
+        for (const auto& e : d["eptdevs"]) {
+            if (e.value("device", "") == devName) {
+                return e;
+            }
+        }
+    }
+    return nlohmann::json();
+}
+
+long SimTest::eptdevAddr(const std::string& devName) {
+    const auto e = eptdevDump(devName);
+    if (e.is_object() && e.contains("addr") && e["addr"].is_number_integer()) {
+        return e["addr"].get<long>();
+    }
+    return -1;
+}
+
+std::vector<std::string> SimTest::devNodes() {
+    std::vector<std::string> out;
+    for (const auto& n : listDir(path("dev"))) {
+        if (n.rfind("rpmsg", 0) == 0) {
+            out.push_back(n);
+        }
+    }
+    return out;
+}
+
+std::unique_ptr<Background> SimTest::background(std::function<void()> fn) {
+    return std::make_unique<Background>(std::move(fn), [this] {
+        ADD_FAILURE() << "a background call was still blocked; killing the sim to release it";
+        sim_->signal(SIGKILL);
+    });
+}
+
+} // namespace simtest

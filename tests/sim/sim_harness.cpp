@@ -1,0 +1,628 @@
+#include "sim_harness.h"
+
+#include "rpmsg_uapi.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sstream>
+#include <stdexcept>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace simtest {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::vector<char*> cArgv(const std::vector<std::string>& argv) {
+    std::vector<char*> out;
+    out.reserve(argv.size() + 1);
+    for (const auto& a : argv) {
+        out.push_back(const_cast<char*>(a.c_str()));
+    }
+    out.push_back(nullptr);
+    return out;
+}
+
+// Mount points in /proc/self/mountinfo escape space, tab, newline and backslash as \ooo.
+std::string unescapeMountField(const std::string& s) {
+    std::string out;
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '\\' && i + 3 < s.size()) {
+            const std::string oct = s.substr(i + 1, 3);
+            if (std::all_of(oct.begin(), oct.end(), [](char c) { return c >= '0' && c <= '7'; })) {
+                out.push_back(static_cast<char>(std::stoi(oct, nullptr, 8)));
+                i += 3;
+                continue;
+            }
+        }
+        out.push_back(s[i]);
+    }
+    return out;
+}
+
+std::vector<std::string> mountPoints() {
+    std::vector<std::string> out;
+    std::ifstream in("/proc/self/mountinfo");
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        std::string id, parent, devno, rootField, mountPoint;
+        if (fields >> id >> parent >> devno >> rootField >> mountPoint) {
+            out.push_back(unescapeMountField(mountPoint));
+        }
+    }
+    return out;
+}
+
+std::string canonical(const std::string& p) {
+    char buf[PATH_MAX];
+    if (::realpath(p.c_str(), buf) != nullptr) {
+        return buf;
+    }
+    return p;
+}
+
+int endpointIoctl(int fd, unsigned long cmd, const std::string& name, uint32_t src, uint32_t dst) {
+    rpmsg_endpoint_info info{};
+    std::strncpy(info.name, name.c_str(), sizeof(info.name) - 1);
+    info.src = src;
+    info.dst = dst;
+    return ::ioctl(fd, cmd, &info) == 0 ? 0 : errno;
+}
+
+} // namespace
+
+// ---- processes ------------------------------------------------------------------------------
+
+CommandResult runCommand(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+    CommandResult result;
+    int outPipe[2];
+    int errPipe[2];
+    if (::pipe2(outPipe, O_CLOEXEC) != 0) {
+        result.err = std::string("pipe: ") + std::strerror(errno);
+        return result;
+    }
+    if (::pipe2(errPipe, O_CLOEXEC) != 0) {
+        result.err = std::string("pipe: ") + std::strerror(errno);
+        ::close(outPipe[0]);
+        ::close(outPipe[1]);
+        return result;
+    }
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2);
+    auto args = cArgv(argv);
+    pid_t pid = -1;
+    const int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(outPipe[1]);
+    ::close(errPipe[1]);
+    if (rc != 0) {
+        result.err = "cannot run " + argv[0] + ": " + std::strerror(rc);
+        ::close(outPipe[0]);
+        ::close(errPipe[0]);
+        return result;
+    }
+    const auto deadline = Clock::now() + timeout;
+    pollfd fds[2] = {{outPipe[0], POLLIN, 0}, {errPipe[0], POLLIN, 0}};
+    std::string* sinks[2] = {&result.out, &result.err};
+    int open = 2;
+    while (open > 0) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        if (left.count() <= 0) {
+            result.timedOut = true;
+            ::kill(pid, SIGKILL);
+            break;
+        }
+        const int n = ::poll(fds, 2, static_cast<int>(left.count()));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd >= 0 && (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+                char buf[4096];
+                const ssize_t r = ::read(fds[i].fd, buf, sizeof buf);
+                if (r > 0) {
+                    sinks[i]->append(buf, static_cast<size_t>(r));
+                } else if (r == 0 || errno != EINTR) {
+                    fds[i].fd = -1;
+                    --open;
+                }
+            }
+        }
+    }
+    ::close(outPipe[0]);
+    ::close(errPipe[0]);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (result.timedOut) {
+        result.exitCode = -1;
+        result.err += "\n(timed out after " + std::to_string(timeout.count()) + " ms)";
+    } else if (WIFEXITED(status)) {
+        result.exitCode = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+        result.exitCode = 128 + WTERMSIG(status);
+    }
+    return result;
+}
+
+std::string simBinary() {
+    if (const char* env = std::getenv("RPMSG_SIM"); env != nullptr && *env != '\0') {
+        return env;
+    }
+    std::error_code ec;
+    const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        const fs::path guess = self.parent_path() / ".." / ".." / "sim" / "rpmsg-sim";
+        if (fs::exists(guess, ec)) {
+            return fs::weakly_canonical(guess, ec).string();
+        }
+    }
+    return "rpmsg-sim";
+}
+
+std::string skipReason() {
+    if (::geteuid() != 0) {
+        return "rpmsg-sim tests need root (FUSE allow_other mounts, root-owned nodes)";
+    }
+    if (::access("/dev/fuse", R_OK | W_OK) != 0) {
+        return "/dev/fuse is missing or not accessible (modprobe fuse)";
+    }
+    return {};
+}
+
+bool waitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout,
+             std::chrono::milliseconds interval) {
+    const auto deadline = Clock::now() + timeout;
+    while (true) {
+        if (pred()) {
+            return true;
+        }
+        if (Clock::now() >= deadline) {
+            return pred();
+        }
+        std::this_thread::sleep_for(interval);
+    }
+}
+
+bool isMounted(const std::string& dir) {
+    const auto points = mountPoints();
+    return std::find(points.begin(), points.end(), dir) != points.end();
+}
+
+// ---- files ----------------------------------------------------------------------------------
+
+Fd& Fd::operator=(Fd&& other) noexcept {
+    if (this != &other) {
+        reset(other.release());
+    }
+    return *this;
+}
+
+int Fd::release() {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+}
+
+void Fd::reset(int fd) {
+    if (fd_ >= 0) {
+        ::close(fd_);
+    }
+    fd_ = fd;
+}
+
+ReadResult readFile(const std::string& path, size_t max) {
+    ReadResult r;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        r.err = errno;
+        return r;
+    }
+    char buf[4096];
+    while (r.data.size() < max) {
+        const ssize_t n = ::read(fd, buf, std::min(sizeof buf, max - r.data.size()));
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            r.err = errno;
+            break;
+        }
+        if (n == 0) {
+            break;
+        }
+        r.data.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return r;
+}
+
+int writeFile(const std::string& path, std::string_view data, int extraFlags) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | extraFlags);
+    if (fd < 0) {
+        return errno;
+    }
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    const int err = errno;
+    ::close(fd);
+    if (n < 0) {
+        return err;
+    }
+    return static_cast<size_t>(n) == data.size() ? 0 : kShortWrite;
+}
+
+void writeTextFile(const std::string& path, const std::string& text) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) {
+        throw std::runtime_error("cannot write " + path);
+    }
+}
+
+std::vector<std::string> listDir(const std::string& path) {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+        out.push_back(it->path().filename().string());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+TempDir::TempDir(const std::string& prefix) {
+    const char* base = std::getenv("TMPDIR");
+    std::string tmpl =
+        std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/" + prefix + "-XXXXXX";
+    std::vector<char> buf(tmpl.begin(), tmpl.end());
+    buf.push_back('\0');
+    if (::mkdtemp(buf.data()) == nullptr) {
+        throw std::runtime_error("mkdtemp " + tmpl + ": " + std::strerror(errno));
+    }
+    ::chmod(buf.data(), 0755);
+    path_ = canonical(buf.data());
+}
+
+TempDir::~TempDir() {
+    // Never recurse into a live mount: detach anything still mounted below us first.
+    for (const auto& mp : mountPoints()) {
+        if (mp.rfind(path_ + "/", 0) == 0) {
+            ::umount2(mp.c_str(), MNT_DETACH);
+        }
+    }
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+}
+
+// ---- the sim --------------------------------------------------------------------------------
+
+Sim::Sim(std::string root) : root_(std::move(root)), mount_(root_ + "/mnt") {
+    fs::create_directories(mount_);
+    fs::create_directories(firmwareDir());
+    fs::create_directories(root_ + "/specs");
+    ::chmod(mount_.c_str(), 0755);
+}
+
+Sim::~Sim() {
+    shutdown();
+}
+
+bool Sim::start(const SimOptions& options, std::string& error) {
+    if (pid_ > 0) {
+        error = "sim already started";
+        return false;
+    }
+    std::vector<std::string> argv = {simBinary(), mount_};
+    if (options.config) {
+        writeTextFile(configPath(), options.config->dump(2) + "\n");
+        argv.insert(argv.end(), {"--config", configPath()});
+    }
+    if (options.firmwareDir) {
+        argv.insert(argv.end(), {"--firmware-dir", firmwareDir()});
+    }
+    if (!options.kernel.empty()) {
+        argv.insert(argv.end(), {"--kernel", options.kernel});
+    }
+    if (options.uevents) {
+        argv.emplace_back("--uevents");
+    }
+    argv.insert(argv.end(), options.extraArgs.begin(), options.extraArgs.end());
+
+    const std::string logPath = root_ + "/sim.stderr";
+    const int logFd = ::open(logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int outPipe[2];
+    if (logFd < 0 || ::pipe2(outPipe, O_CLOEXEC) != 0) {
+        error = std::string("cannot set up the sim's output: ") + std::strerror(errno);
+        if (logFd >= 0) {
+            ::close(logFd);
+        }
+        return false;
+    }
+    auto args = cArgv(argv);
+    const pid_t parent = ::getpid();
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        // Only async-signal-safe calls between fork and exec: the test may have threads.
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (::getppid() != parent) {
+            ::_exit(127);
+        }
+        const int devNull = ::open("/dev/null", O_RDONLY);
+        ::dup2(devNull, 0);
+        ::dup2(outPipe[1], 1);
+        ::dup2(logFd, 2);
+        ::execvp(args[0], args.data());
+        ::_exit(127);
+    }
+    ::close(outPipe[1]);
+    ::close(logFd);
+    if (pid < 0) {
+        error = std::string("fork: ") + std::strerror(errno);
+        ::close(outPipe[0]);
+        return false;
+    }
+    pid_ = pid;
+    stdoutFd_ = outPipe[0];
+    exitStatus_.reset();
+
+    const std::string want = "ready " + mount_;
+    const auto deadline = Clock::now() + options.readyTimeout;
+    bool ready = false;
+    bool eof = false;
+    while (!ready && !eof) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        if (left.count() <= 0) {
+            break;
+        }
+        pollfd p{stdoutFd_, POLLIN, 0};
+        const int n = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 100)));
+        if (n > 0) {
+            char buf[1024];
+            const ssize_t r = ::read(stdoutFd_, buf, sizeof buf);
+            if (r > 0) {
+                stdoutBuf_.append(buf, static_cast<size_t>(r));
+            } else if (r == 0) {
+                eof = true;
+            }
+        }
+        std::istringstream lines(stdoutBuf_);
+        std::string line;
+        while (std::getline(lines, line)) {
+            if (line == want) {
+                ready = true;
+            }
+        }
+    }
+    if (ready) {
+        // The sim writes little after the ready line; keep the pipe non-blocking and drain it at
+        // teardown, so we never block on it and never make the sim's writes fail.
+        ::fcntl(stdoutFd_, F_SETFL, ::fcntl(stdoutFd_, F_GETFL) | O_NONBLOCK);
+        return true;
+    }
+    const bool exited = !alive();
+    shutdown();
+    std::ostringstream msg;
+    msg << "rpmsg-sim did not print '" << want << "' within " << options.readyTimeout.count()
+        << " ms";
+    if (exited && exitStatus_) {
+        msg << " (it exited, wait status " << *exitStatus_ << ")";
+    }
+    msg << "\ncommand:";
+    for (const auto& a : argv) {
+        msg << ' ' << a;
+    }
+    msg << "\n" << log();
+    error = msg.str();
+    return false;
+}
+
+void Sim::drainStdout() {
+    if (stdoutFd_ < 0) {
+        return;
+    }
+    char buf[4096];
+    while (true) {
+        const ssize_t r = ::read(stdoutFd_, buf, sizeof buf);
+        if (r <= 0) {
+            break;
+        }
+        stdoutBuf_.append(buf, static_cast<size_t>(r));
+    }
+}
+
+std::string Sim::log() {
+    const int flags = stdoutFd_ >= 0 ? ::fcntl(stdoutFd_, F_GETFL) : 0;
+    if (stdoutFd_ >= 0 && (flags & O_NONBLOCK) == 0) {
+        ::fcntl(stdoutFd_, F_SETFL, flags | O_NONBLOCK);
+    }
+    drainStdout();
+    const auto err = readFile(root_ + "/sim.stderr");
+    return "---- rpmsg-sim stderr ----\n" + err.data + "---- rpmsg-sim stdout ----\n" + stdoutBuf_ +
+           "--------------------------\n";
+}
+
+bool Sim::alive() {
+    if (pid_ <= 0 || exitStatus_) {
+        return false;
+    }
+    int status = 0;
+    const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+        exitStatus_ = status;
+        return false;
+    }
+    return r == 0;
+}
+
+std::optional<int> Sim::waitExit(std::chrono::milliseconds timeout) {
+    if (pid_ <= 0) {
+        return exitStatus_;
+    }
+    waitFor([this] { return !alive(); }, timeout, 2ms);
+    return exitStatus_;
+}
+
+void Sim::signal(int sig) const {
+    if (pid_ > 0) {
+        ::kill(pid_, sig);
+    }
+}
+
+void Sim::unmountIfMounted() {
+    if (isMounted(mount_)) {
+        runCommand({"fusermount3", "-u", "-z", mount_}, 10s);
+    }
+    if (isMounted(mount_)) {
+        ::umount2(mount_.c_str(), MNT_DETACH);
+    }
+}
+
+int Sim::shutdown(std::chrono::milliseconds timeout) {
+    int status = -1;
+    if (pid_ > 0) {
+        if (alive()) {
+            ::kill(pid_, SIGTERM);
+            if (!waitExit(timeout)) {
+                ::kill(pid_, SIGKILL);
+                waitExit(10s);
+            }
+        }
+        if (exitStatus_) {
+            status = *exitStatus_;
+        }
+    }
+    if (stdoutFd_ >= 0) {
+        drainStdout();
+        ::close(stdoutFd_);
+        stdoutFd_ = -1;
+    }
+    unmountIfMounted();
+    return status;
+}
+
+std::string Sim::path(std::string_view rel) const {
+    std::string p = mount_;
+    if (!rel.empty()) {
+        p += '/';
+        p += rel;
+    }
+    return p;
+}
+
+CommandResult Sim::ctl(const std::vector<std::string>& args) const {
+    std::vector<std::string> argv = {simBinary(), "ctl", mount_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return runCommand(argv, 20s);
+}
+
+nlohmann::json Sim::dump() const {
+    const auto r = ctl({"dump"});
+    if (r.exitCode != 0) {
+        throw std::runtime_error("rpmsg-sim ctl dump failed (" + std::to_string(r.exitCode) +
+                                 "): " + r.err);
+    }
+    try {
+        return nlohmann::json::parse(r.out);
+    } catch (const nlohmann::json::exception& e) {
+        throw std::runtime_error(std::string("rpmsg-sim ctl dump printed bad JSON: ") + e.what() +
+                                 "\n" + r.out);
+    }
+}
+
+CommandResult Sim::mkfw(const std::string& name, const nlohmann::json& spec,
+                        const std::string& defect) const {
+    std::string flat = name;
+    std::replace(flat.begin(), flat.end(), '/', '_');
+    const std::string specPath = root_ + "/specs/" + flat + ".json";
+    writeTextFile(specPath, spec.dump(2) + "\n");
+    std::vector<std::string> argv = {simBinary(), "mkfw",  "--spec",
+                                     specPath,    "--out", firmwareDir() + "/" + name};
+    if (!defect.empty()) {
+        argv.insert(argv.end(), {"--defect", defect});
+    }
+    return runCommand(argv, 20s);
+}
+
+nlohmann::json echoSpec(int bootMs) {
+    return {
+        {"boot_ms", bootMs},
+        {"services",
+         nlohmann::json::array({{{"name", "rpmsg-echo"}, {"addr", 1024}, {"kind", "echo"}}})},
+        {"trace", nlohmann::json::array({"boot ok", "echo ready"})},
+    };
+}
+
+nlohmann::json defaultConfig(const std::string& cm4Firmware) {
+    return {
+        {"kernel", "6.6"},
+        {"processors", nlohmann::json::array({
+                           {{"name", "cm4"},
+                            {"firmware", cm4Firmware},
+                            {"recovery", "enabled"},
+                            {"coredump", "disabled"},
+                            {"auto_boot", false}},
+                           {{"name", "dsp"},
+                            {"firmware", "echo.elf"},
+                            {"recovery", "enabled"},
+                            {"coredump", "disabled"},
+                            {"auto_boot", false}},
+                       })},
+    };
+}
+
+// ---- rpmsg uapi -----------------------------------------------------------------------------
+
+int createEpt(int ctrlFd, const std::string& name, uint32_t src, uint32_t dst) {
+    return endpointIoctl(ctrlFd, RPMSG_CREATE_EPT_IOCTL, name, src, dst);
+}
+
+int createDev(int ctrlFd, const std::string& name, uint32_t src, uint32_t dst) {
+    return endpointIoctl(ctrlFd, RPMSG_CREATE_DEV_IOCTL, name, src, dst);
+}
+
+int releaseDev(int ctrlFd, const std::string& name, uint32_t src, uint32_t dst) {
+    return endpointIoctl(ctrlFd, RPMSG_RELEASE_DEV_IOCTL, name, src, dst);
+}
+
+std::vector<std::string> eptdevNames(const Sim& sim) {
+    std::vector<std::pair<int, std::string>> found;
+    for (const auto& n : listDir(sim.path("sys/class/rpmsg"))) {
+        if (n.size() > 5 && n.rfind("rpmsg", 0) == 0 &&
+            std::all_of(n.begin() + 5, n.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+            found.emplace_back(std::stoi(n.substr(5)), n);
+        }
+    }
+    std::sort(found.begin(), found.end());
+    std::vector<std::string> out;
+    for (auto& f : found) {
+        out.push_back(f.second);
+    }
+    return out;
+}
+
+} // namespace simtest

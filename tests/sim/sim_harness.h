@@ -1,0 +1,197 @@
+#pragma once
+// Runs an rpmsg-sim instance for tests and benchmarks: a private temporary directory, the
+// firmware directory, the config file, the sim process (waiting for `ready MOUNT`), `ctl` and
+// `mkfw` invocations, and a teardown that always unmounts. No GoogleTest here, so the benchmark
+// can link it too.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace simtest {
+
+using namespace std::chrono_literals;
+
+/// @brief Outcome of running a command: exit code (128+signal when killed by a signal, -1 when it
+/// could not be started or timed out), and its stdout and stderr.
+struct CommandResult {
+    int exitCode = -1;
+    std::string out;
+    std::string err;
+    bool timedOut = false;
+};
+
+/// @brief Runs @p argv (argv[0] is a path) with stdin from /dev/null, capturing both outputs;
+/// kills it after @p timeout.
+CommandResult runCommand(const std::vector<std::string>& argv,
+                         std::chrono::milliseconds timeout = 20s);
+
+/// @brief The rpmsg-sim binary: $RPMSG_SIM, else `../../sim/rpmsg-sim` next to this executable.
+std::string simBinary();
+
+/// @brief Why sim tests cannot run here (not root, no /dev/fuse, no binary); empty if they can.
+std::string skipReason();
+
+/// @brief Polls @p pred every @p interval until it holds or @p timeout passes; returns the last
+/// result.
+bool waitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 5s,
+             std::chrono::milliseconds interval = 5ms);
+
+/// @brief True when @p dir (canonical path) is a mount point in /proc/self/mountinfo.
+bool isMounted(const std::string& dir);
+
+/// @brief An owned file descriptor.
+class Fd {
+public:
+    Fd() = default;
+    explicit Fd(int fd) : fd_(fd) {}
+    ~Fd() { reset(); }
+    Fd(Fd&& other) noexcept : fd_(other.release()) {}
+    Fd& operator=(Fd&& other) noexcept;
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+
+    int get() const { return fd_; }
+    bool valid() const { return fd_ >= 0; }
+    int release();
+    void reset(int fd = -1);
+
+private:
+    int fd_ = -1;
+};
+
+/// @brief Result of a whole-file read: errno (0 on success) and the bytes.
+struct ReadResult {
+    int err = 0;
+    std::string data;
+};
+
+/// @brief Opens, reads to EOF (or @p max bytes), closes.
+ReadResult readFile(const std::string& path, size_t max = 1 << 20);
+
+/// @brief Sentinel returned by writeFile when write() returned fewer bytes than given.
+inline constexpr int kShortWrite = -1;
+
+/// @brief Opens O_WRONLY (plus @p extraFlags), writes @p data in one write(), closes. Returns 0
+/// when the whole count was accepted, the errno of open() or write() otherwise, or kShortWrite.
+int writeFile(const std::string& path, std::string_view data, int extraFlags = 0);
+
+/// @brief Writes a regular file (for specs, configs); throws on failure.
+void writeTextFile(const std::string& path, const std::string& text);
+
+/// @brief Names in a directory (without . and ..); empty if it cannot be read.
+std::vector<std::string> listDir(const std::string& path);
+
+/// @brief A directory from mkdtemp under $TMPDIR or /tmp (mode 0755 so that a process that
+/// dropped privileges can reach the mount inside it), removed recursively on destruction.
+class TempDir {
+public:
+    explicit TempDir(const std::string& prefix = "rpmsg-sim-test");
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
+/// @brief How to start the sim.
+struct SimOptions {
+    std::optional<nlohmann::json> config; ///< written to ROOT/sim.json and passed as --config
+    std::string kernel;                   ///< --kernel X when non-empty
+    bool firmwareDir = true;              ///< pass --firmware-dir ROOT/firmware
+    bool uevents = false;                 ///< --uevents
+    std::vector<std::string> extraArgs;
+    std::chrono::milliseconds readyTimeout = 10s;
+};
+
+/// @brief One rpmsg-sim process and its mount under a root directory:
+/// ROOT/mnt (mount point), ROOT/firmware, ROOT/sim.json, ROOT/sim.stderr.
+class Sim {
+public:
+    explicit Sim(std::string root);
+    ~Sim();
+    Sim(const Sim&) = delete;
+    Sim& operator=(const Sim&) = delete;
+
+    /// @brief Spawns the sim and waits for `ready MOUNT`. On failure kills it, returns false and
+    /// puts a sentence and the sim's stderr into @p error.
+    bool start(const SimOptions& options, std::string& error);
+
+    /// @brief SIGTERM, waitpid up to @p timeout, SIGKILL fallback; then unmounts if still
+    /// mounted. Returns the wait status of the sim (or -1 if it was not running).
+    int shutdown(std::chrono::milliseconds timeout = 5s);
+
+    /// @brief Sends @p sig to the sim (no wait).
+    void signal(int sig) const;
+
+    /// @brief Waits up to @p timeout for the sim to exit; returns its wait status, or nullopt.
+    std::optional<int> waitExit(std::chrono::milliseconds timeout);
+
+    /// @brief True while the process has not exited.
+    bool alive();
+
+    pid_t pid() const { return pid_; }
+    const std::string& root() const { return root_; }
+    const std::string& mountDir() const { return mount_; }
+    std::string firmwareDir() const { return root_ + "/firmware"; }
+    std::string configPath() const { return root_ + "/sim.json"; }
+
+    /// @brief MOUNT/rel.
+    std::string path(std::string_view rel) const;
+
+    /// @brief What the sim wrote to stderr so far, and stdout after the ready line.
+    std::string log();
+
+    /// @brief `rpmsg-sim ctl MOUNT args...`.
+    CommandResult ctl(const std::vector<std::string>& args) const;
+
+    /// @brief `ctl dump` parsed; throws std::runtime_error when ctl fails or prints bad JSON.
+    nlohmann::json dump() const;
+
+    /// @brief Writes ROOT/firmware/NAME from @p spec with `rpmsg-sim mkfw` (and --defect when
+    /// given); returns the mkfw result.
+    CommandResult mkfw(const std::string& name, const nlohmann::json& spec,
+                       const std::string& defect = "") const;
+
+private:
+    std::string root_;
+    std::string mount_;
+    pid_t pid_ = -1;
+    int stdoutFd_ = -1;
+    std::string stdoutBuf_;
+    std::optional<int> exitStatus_;
+
+    void drainStdout();
+    void unmountIfMounted();
+};
+
+/// @brief The usual echo firmware behaviour: rpmsg-echo at 1024, trace lines "boot ok" and
+/// "echo ready".
+nlohmann::json echoSpec(int bootMs = 20);
+
+/// @brief A config with cm4 (firmware @p cm4Firmware) and dsp, recovery enabled, coredump
+/// disabled, everything offline.
+nlohmann::json defaultConfig(const std::string& cm4Firmware = "echo.elf");
+
+// ---- rpmsg uapi ------------------------------------------------------------------------------
+
+/// @brief CREATE_EPT on a ctrl fd; returns 0 or errno.
+int createEpt(int ctrlFd, const std::string& name, uint32_t src, uint32_t dst);
+
+/// @brief CREATE_DEV / RELEASE_DEV on a ctrl fd; returns 0 or errno.
+int createDev(int ctrlFd, const std::string& name, uint32_t src, uint32_t dst);
+int releaseDev(int ctrlFd, const std::string& name, uint32_t src, uint32_t dst);
+
+/// @brief The `rpmsgN` names (not rpmsg_ctrlN) in MOUNT/sys/class/rpmsg, sorted by N.
+std::vector<std::string> eptdevNames(const Sim& sim);
+
+} // namespace simtest
