@@ -1,60 +1,9 @@
 #pragma once
-// Timers and deferred calls on one thread. The model uses this interface, never sd-event
-// directly, so the same behaviour code can later drive another transport.
+// The simulator uses the project's single-threaded scheduler (common/scheduler.h).
 
-#include <cstdint>
-#include <functional>
-#include <memory>
-
-typedef struct sd_event sd_event;
-typedef struct sd_event_source sd_event_source;
+#include "common/scheduler.h"
 
 namespace rpmsgsim {
-
-/// @brief A pending one-shot timer; destroying or resetting the handle cancels it.
-class Timer {
-public:
-    Timer() = default;
-    ~Timer();
-    Timer(Timer&& other) noexcept;
-    Timer& operator=(Timer&& other) noexcept;
-    Timer(const Timer&) = delete;
-    Timer& operator=(const Timer&) = delete;
-
-    /// @brief Cancels the timer if it is pending.
-    void cancel();
-    /// @brief True while the callback has not run and the timer was not cancelled.
-    bool pending() const;
-
-    struct State;
-
-private:
-    friend class Scheduler;
-    explicit Timer(std::shared_ptr<State> state) : state_(std::move(state)) {}
-    std::shared_ptr<State> state_;
-};
-
-/// @brief Single-threaded scheduler on an sd-event loop.
-class Scheduler {
-public:
-    explicit Scheduler(sd_event* event);
-    ~Scheduler();
-    Scheduler(const Scheduler&) = delete;
-    Scheduler& operator=(const Scheduler&) = delete;
-
-    /// @brief CLOCK_MONOTONIC now, in microseconds.
-    uint64_t nowUs() const;
-    /// @brief Runs @p fn once, @p delayMs from now, unless the returned timer is cancelled.
-    [[nodiscard]] Timer after(uint64_t delayMs, std::function<void()> fn);
-    /// @brief Runs @p fn soon, from the loop, after the current callback returns.
-    void post(std::function<void()> fn);
-
-private:
-    static int onDefer(sd_event_source* source, void* userdata);
-    sd_event* event_;
-    sd_event_source* defer_ = nullptr;
-    struct Queue;
-    std::unique_ptr<Queue> queue_;
-};
-
+using rpmsgd::Scheduler;
+using rpmsgd::Timer;
 } // namespace rpmsgsim

@@ -7,7 +7,7 @@
 
 #include <systemd/sd-event.h>
 
-namespace rpmsgsim {
+namespace rpmsgd {
 
 struct Timer::State {
     sd_event_source* source = nullptr;
@@ -111,4 +111,4 @@ int Scheduler::onDefer(sd_event_source*, void* userdata) {
     return 0;
 }
 
-} // namespace rpmsgsim
+} // namespace rpmsgd
