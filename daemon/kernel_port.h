@@ -1,0 +1,69 @@
+#pragma once
+// What the registry needs from the kernel layer. The real implementation (kernel_port.cpp)
+// maps these onto daemon/kernel/; tests can substitute a fake.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rpmsgd {
+
+struct ProcessorSnapshot {
+    std::string id;   ///< remoteprocN, or the transport (virtioK) for transports without one
+    std::string name; ///< kernel `name`
+    std::string state, firmware, recovery, coredump;
+    bool remoteproc = true; ///< false: a transport without a remoteproc (dbus-api.md)
+};
+
+struct ChannelSnapshot {
+    std::string device; ///< rpmsg bus device, e.g. virtio0.rpmsg-echo.-1.1024
+    std::string name;   ///< announced service name
+    uint32_t remoteAddress = 0;
+    std::string processorId; ///< remoteprocN, or the transport id
+    std::string transport;   ///< virtioK
+};
+
+struct CtrlSnapshot {
+    std::string name; ///< rpmsg_ctrlN
+    std::string processorId;
+    std::string transport;
+};
+
+struct CoredumpSnapshot {
+    std::string device; ///< devcdN
+    std::string processorId;
+};
+
+struct OpenedEndpoint {
+    int fd = -1;
+    std::string device; ///< rpmsgN
+};
+
+class KernelPort {
+public:
+    virtual ~KernelPort() = default;
+    virtual std::vector<ProcessorSnapshot> processors() = 0;
+    virtual std::vector<ChannelSnapshot> channels() = 0;
+    virtual std::vector<CtrlSnapshot> ctrls() = 0;
+    /// @brief Reads only `state` of one processor ("" if it vanished).
+    virtual std::string state(const std::string& id) = 0;
+    // Each of these throws rpmsgd::Error (KernelError, InvalidState, ...) naming file and errno.
+    virtual void start(const std::string& id) = 0; ///< no-op when running/attached
+    virtual void stop(const std::string& id) = 0;  ///< no-op when offline/detached
+    virtual void setFirmware(const std::string& id, const std::string& name) = 0;
+    /// @brief Checks that firmware @p name exists under the firmware directory and passes the
+    /// kernel's ELF and resource-table checks; throws NotFound / InvalidFirmware.
+    virtual void checkFirmware(const std::string& name) = 0;
+    virtual void setRecovery(const std::string& id, bool enabled) = 0;
+    virtual void setCoredump(const std::string& id, const std::string& mode) = 0;
+    virtual void recover(const std::string& id) = 0;
+    virtual std::string readTrace(const std::string& id, unsigned index) = 0;
+    virtual OpenedEndpoint createEndpoint(const std::string& ctrl, const std::string& name,
+                                          uint32_t src, uint32_t dst, bool nonblock) = 0;
+    virtual void destroyEndpoint(int fd) = 0;
+    virtual std::vector<CoredumpSnapshot> coredumps() = 0;
+    virtual std::vector<uint8_t> readCoredump(const std::string& device, size_t maxBytes) = 0;
+    virtual void dismissCoredump(const std::string& device) = 0;
+};
+
+} // namespace rpmsgd

@@ -1,0 +1,47 @@
+#pragma once
+// KernelPort on the real kernel interfaces (daemon/kernel), under configurable roots.
+
+#include "kernel/paths.h"
+#include "kernel_port.h"
+
+#include <string>
+#include <vector>
+
+namespace rpmsgd {
+
+class RealKernelPort : public KernelPort {
+public:
+    RealKernelPort(kernel::Paths paths, size_t firmwareMaxBytes);
+
+    std::vector<ProcessorSnapshot> processors() override;
+    std::vector<ChannelSnapshot> channels() override;
+    std::vector<CtrlSnapshot> ctrls() override;
+    std::string state(const std::string& id) override;
+    void start(const std::string& id) override;
+    void stop(const std::string& id) override;
+    void setFirmware(const std::string& id, const std::string& name) override;
+    void checkFirmware(const std::string& name) override;
+    void setRecovery(const std::string& id, bool enabled) override;
+    void setCoredump(const std::string& id, const std::string& mode) override;
+    void recover(const std::string& id) override;
+    std::string readTrace(const std::string& id, unsigned index) override;
+    OpenedEndpoint createEndpoint(const std::string& ctrl, const std::string& name, uint32_t src,
+                                  uint32_t dst, bool nonblock) override;
+    void destroyEndpoint(int fd) override;
+    std::vector<CoredumpSnapshot> coredumps() override;
+    std::vector<uint8_t> readCoredump(const std::string& device, size_t maxBytes) override;
+    void dismissCoredump(const std::string& device) override;
+
+    /// @brief Destroys endpoints whose kernel name starts with @p prefix but not with @p keep
+    /// (a previous daemon instance made them). Returns how many; held ones are reported in
+    /// staleWarnings().
+    size_t destroyStaleEndpoints(const std::string& prefix, const std::string& keep);
+    const std::vector<std::string>& staleWarnings() const { return staleWarnings_; }
+
+private:
+    kernel::Paths paths_;
+    size_t firmwareMaxBytes_;
+    std::vector<std::string> staleWarnings_;
+};
+
+} // namespace rpmsgd

@@ -1,0 +1,103 @@
+#include "log.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <systemd/sd-journal.h>
+
+namespace rpmsgd::log {
+
+namespace {
+
+Level maxLevel = std::getenv("RPMSGD_DEBUG") ? Level::Debug : Level::Info;
+
+bool journalAvailable() {
+    static const bool available = access("/run/systemd/journal/socket", W_OK) == 0;
+    return available;
+}
+
+/// True when stderr is already the journal (JOURNAL_STREAM names its device and inode), so
+/// writing there as well would log everything twice.
+bool stderrIsJournal() {
+    static const bool is = [] {
+        const char* js = std::getenv("JOURNAL_STREAM");
+        struct stat st {};
+        if (!js || fstat(STDERR_FILENO, &st) != 0) {
+            return false;
+        }
+        unsigned long long dev = 0, ino = 0;
+        if (sscanf(js, "%llu:%llu", &dev, &ino) != 2) {
+            return false;
+        }
+        return dev == st.st_dev && ino == st.st_ino;
+    }();
+    return is;
+}
+
+const char* levelName(Level l) {
+    switch (l) {
+    case Level::Error:
+        return "error";
+    case Level::Warning:
+        return "warning";
+    case Level::Notice:
+        return "notice";
+    case Level::Info:
+        return "info";
+    case Level::Debug:
+        return "debug";
+    }
+    return "info";
+}
+
+} // namespace
+
+void setMaxLevel(Level level) {
+    maxLevel = level;
+}
+
+void write(Level level, const std::string& message, const Fields& fields) {
+    if (int(level) > int(maxLevel)) {
+        return;
+    }
+    if (journalAvailable()) {
+        std::vector<std::string> items;
+        items.reserve(fields.size() + 3);
+        items.push_back("MESSAGE=" + message);
+        items.push_back("PRIORITY=" + std::to_string(int(level)));
+        items.push_back("SYSLOG_IDENTIFIER=rpmsgd");
+        for (const auto& [k, v] : fields) {
+            items.push_back(k + "=" + v);
+        }
+        std::vector<iovec> iov;
+        for (auto& s : items) {
+            iov.push_back({s.data(), s.size()});
+        }
+        sd_journal_sendv(iov.data(), int(iov.size()));
+        if (stderrIsJournal() || !isatty(STDERR_FILENO)) {
+            return;
+        }
+    }
+    std::string line = "rpmsgd[";
+    line += levelName(level);
+    line += "]: ";
+    line += message;
+    if (!fields.empty()) {
+        line += " (";
+        for (size_t i = 0; i < fields.size(); ++i) {
+            line += (i ? " " : "");
+            line += fields[i].first;
+            line += '=';
+            line += fields[i].second;
+        }
+        line += ')';
+    }
+    line += '\n';
+    fputs(line.c_str(), stderr);
+}
+
+} // namespace rpmsgd::log

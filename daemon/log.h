@@ -1,0 +1,37 @@
+#pragma once
+// Logging: structured journal entries (named fields) when journald is there, stderr otherwise
+// (sd_journal_send drops messages silently without journald).
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace rpmsgd::log {
+
+using Fields = std::vector<std::pair<std::string, std::string>>;
+
+enum class Level { Error = 3, Warning = 4, Notice = 5, Info = 6, Debug = 7 };
+
+/// @brief Logs @p message at @p level with extra journal fields (KEY names in upper case).
+void write(Level level, const std::string& message, const Fields& fields = {});
+
+inline void error(const std::string& m, const Fields& f = {}) {
+    write(Level::Error, m, f);
+}
+inline void warning(const std::string& m, const Fields& f = {}) {
+    write(Level::Warning, m, f);
+}
+inline void notice(const std::string& m, const Fields& f = {}) {
+    write(Level::Notice, m, f);
+}
+inline void info(const std::string& m, const Fields& f = {}) {
+    write(Level::Info, m, f);
+}
+inline void debug(const std::string& m, const Fields& f = {}) {
+    write(Level::Debug, m, f);
+}
+
+/// @brief Messages above this level are dropped (default Info; RPMSGD_DEBUG=1 enables Debug).
+void setMaxLevel(Level level);
+
+} // namespace rpmsgd::log

@@ -1,0 +1,334 @@
+// rpmsgd: the remote-processor messaging broker. Single thread on sd-event.
+
+#include "bus_bridge.h"
+#include "common/scheduler.h"
+#include "config/config.h"
+#include "config/identity.h"
+#include "dbus_service.h"
+#include "errors.h"
+#include "kernel_port_real.h"
+#include "log.h"
+#include "project_version.h"
+#include "registry.h"
+#include "watcher.h"
+
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <signal.h>
+#include <unistd.h>
+
+#include <sdbus-c++/sdbus-c++.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+namespace rpmsgd {
+namespace {
+
+const char* const Usage =
+    "Usage: rpmsgd [--config FILE] | --check-config FILE | --help | --version\n"
+    "\n"
+    "Brokers remote-processor messaging: publishes the remote processors and the rpmsg\n"
+    "channels they announce on the system bus as org.rpmsgd.Broker1, and hands clients a file\n"
+    "descriptor for their own endpoint.\n"
+    "\n"
+    "  --config FILE        configuration (default /etc/rpmsgd/rpmsgd.json, plus FILE.d/*.json)\n"
+    "  --check-config FILE  validate FILE and its drop-ins, print the errors, and exit\n"
+    "                       (0 valid, 1 invalid)\n"
+    "\n"
+    "The bus is the system bus (DBUS_SYSTEM_BUS_ADDRESS overrides it, as for any sd-bus program).\n"
+    "Environment: RPMSGD_DEBUG=1 logs debug messages.\n";
+
+Policy policyFrom(const config::Config& cfg, std::vector<std::string>& warnings) {
+    auto ids = config::resolveIdentities(cfg, warnings);
+    Policy p;
+    p.managers.uids.insert(ids.managers.uids.begin(), ids.managers.uids.end());
+    p.managers.gids.insert(ids.managers.gids.begin(), ids.managers.gids.end());
+    for (size_t i = 0; i < cfg.channels.size(); ++i) {
+        Policy::ChannelRule r;
+        r.match = cfg.channels[i].match;
+        r.processor = cfg.channels[i].processor;
+        if (i < ids.channels.size()) {
+            r.who.uids.insert(ids.channels[i].uids.begin(), ids.channels[i].uids.end());
+            r.who.gids.insert(ids.channels[i].gids.begin(), ids.channels[i].gids.end());
+        }
+        p.channelRules.push_back(r);
+    }
+    for (const auto& pp : cfg.processors) {
+        Policy::ProcessorRule r;
+        r.match = pp.match;
+        r.firmware = pp.firmware;
+        r.autostart = pp.autostart.value_or(false);
+        if (pp.recovery) {
+            r.recovery = *pp.recovery == config::Recovery::Enabled;
+        }
+        if (pp.coredump) {
+            r.coredump = config::toString(*pp.coredump);
+        }
+        r.hasRestart = true;
+        config::RestartPolicy restart = pp.restart.value_or(config::RestartPolicy{});
+        r.maxCrashes = restart.maxCrashes;
+        r.windowS = restart.windowS;
+        p.processorRules.push_back(r);
+    }
+    p.endpointsPerClient = cfg.limits.endpointsPerClient;
+    p.endpointsTotal = cfg.limits.endpointsTotal;
+    p.coredumpsKept = cfg.limits.coredumpsKept;
+    p.firmwareMaxBytes = cfg.limits.firmwareMaxBytes;
+    return p;
+}
+
+kernel::Paths kernelPaths(const config::Config& cfg) {
+    kernel::Paths k;
+    k.sysfs = cfg.paths.sysfs;
+    k.dev = cfg.paths.dev;
+    k.debugfs = cfg.paths.debugfs;
+    k.firmware = cfg.paths.firmware;
+    return k;
+}
+
+class Daemon {
+public:
+    Daemon(std::string configFile, bool configGiven, config::Config cfg)
+        : configFile_(std::move(configFile)), configGiven_(configGiven), cfg_(std::move(cfg)) {}
+
+    int run() {
+        if (int r = sd_event_default(&event_); r < 0) {
+            log::error(std::string("Failed to create the event loop: ") + strerror(-r));
+            return 1;
+        }
+        sd_event_add_signal(event_, nullptr, SIGTERM | SD_EVENT_SIGNAL_PROCMASK, &Daemon::onExit,
+                            this);
+        sd_event_add_signal(event_, nullptr, SIGINT | SD_EVENT_SIGNAL_PROCMASK, &Daemon::onExit,
+                            this);
+        sd_event_add_signal(event_, nullptr, SIGHUP | SD_EVENT_SIGNAL_PROCMASK, &Daemon::onHup,
+                            this);
+        signal(SIGPIPE, SIG_IGN);
+        // Pings the service manager's watchdog from the loop when WatchdogSec= is set.
+        sd_event_set_watchdog(event_, true);
+
+        scheduler_.emplace(event_);
+        std::unique_ptr<sdbus::IConnection> connection;
+        try {
+            connection = sdbus::createSystemBusConnection();
+        } catch (const sdbus::Error& e) {
+            log::error("Failed to connect to the system bus: " + e.getMessage());
+            return 1;
+        }
+        kernel_ = std::make_unique<RealKernelPort>(kernelPaths(cfg_), cfg_.limits.firmwareMaxBytes);
+        std::vector<std::string> warnings;
+        Policy policy = policyFrom(cfg_, warnings);
+        for (const auto& w : warnings) {
+            log::warning(w);
+        }
+        int rc = 0;
+        try {
+            BusBridge bridge(*connection, event_);
+            service_ = std::make_unique<DbusService>(
+                *connection, event_, *scheduler_, [this] { return reload(); },
+                cfg_.limits.waitsPerClient, cfg_.limits.firmwareMaxBytes);
+            store_ = std::make_unique<Store>(cfg_.paths.state, cfg_.paths.firmware);
+            worker_ = std::make_unique<Worker>(event_);
+            registry_ = std::make_unique<Registry>(*kernel_, *service_, std::move(policy), *store_,
+                                                   *worker_);
+            service_->attach(*registry_);
+
+            // Endpoints a previous instance left behind (it was killed) are destroyed first.
+            std::string ours = "rpmsgd-" + std::to_string(getpid() % 100000) + "-";
+            size_t stale = kernel_->destroyStaleEndpoints("rpmsgd-", ours);
+            if (stale) {
+                log::notice("Destroyed " + std::to_string(stale) +
+                            " endpoint(s) left by a previous rpmsgd");
+            }
+            for (const auto& w : kernel_->staleWarnings()) {
+                log::warning("Failed to destroy a stale endpoint, ignoring: " + w);
+            }
+
+            watcher_ = std::make_unique<Watcher>(
+                event_, *scheduler_, [this] { rescan(); }, [this] { pollStates(); });
+            rescan(); // publish what exists before taking the name
+            connection->requestName(BusName);
+            // Only now: an autostarted remote's first announcements reach published objects.
+            registry_->enableProcessorPolicies();
+            startWatching();
+            sd_notify(0, "READY=1\nSTATUS=Brokering remote processors");
+            log::info(std::string("rpmsgd ") + RPMSGD_VERSION + " ready on the bus as " + BusName);
+
+            int r = sd_event_loop(event_);
+            if (r < 0) {
+                log::error(std::string("Event loop failed: ") + strerror(-r));
+                rc = 1;
+            } else {
+                rc = r == 0 ? 0 : 1;
+            }
+            sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
+            watcher_.reset();
+            registry_->endAll();
+            service_->clear();
+            try {
+                connection->releaseName(BusName);
+            } catch (const sdbus::Error&) {
+            }
+            registry_.reset();
+            worker_.reset();
+            service_.reset();
+        } catch (const sdbus::Error& e) {
+            log::error("D-Bus failure: " + e.getName() + ": " + e.getMessage());
+            rc = 1;
+        } catch (const std::exception& e) {
+            log::error(std::string("Fatal: ") + e.what());
+            rc = 1;
+        }
+        scheduler_.reset();
+        sd_event_unref(event_);
+        return rc;
+    }
+
+private:
+    void rescan() {
+        try {
+            registry_->rescan();
+        } catch (const std::exception& e) {
+            log::warning(std::string("Failed to rescan, ignoring: ") + e.what());
+        }
+    }
+
+    void pollStates() {
+        try {
+            size_t before = stateVersion();
+            registry_->pollStates();
+            if (stateVersion() != before) {
+                rescan(); // a state change comes with devices coming or going
+            }
+        } catch (const std::exception& e) {
+            log::warning(std::string("Failed to read processor states, ignoring: ") + e.what());
+        }
+    }
+
+    size_t stateVersion() const {
+        size_t h = 0;
+        for (const auto& [id, p] : registry_->processors()) {
+            h = h * 31 + std::hash<std::string>()(p.state);
+        }
+        return h;
+    }
+
+    void startWatching() {
+        std::string error;
+        auto mode =
+            cfg_.watch.mode == config::WatchMode::Udev ? Watcher::Mode::Udev : Watcher::Mode::Poll;
+        if (!watcher_->start(mode, cfg_.watch.pollIntervalMs, cfg_.watch.stateIntervalMs, error)) {
+            log::warning(error + "; falling back to polling every " +
+                         std::to_string(cfg_.watch.pollIntervalMs) + " ms");
+            watcher_->start(Watcher::Mode::Poll, cfg_.watch.pollIntervalMs,
+                            cfg_.watch.stateIntervalMs, error);
+        }
+    }
+
+    /// Re-reads the config; returns "" or the reason it was refused (the old one stays).
+    std::string reload() {
+        sd_notify(0, "RELOADING=1\nSTATUS=Reloading the configuration");
+        auto result = config::loadConfig(configFile_, configGiven_);
+        std::string err;
+        if (!result.ok) {
+            for (const auto& e : result.errors) {
+                err += (err.empty() ? "" : "; ") + e;
+            }
+            log::error("Failed to reload the configuration, keeping the old one: " + err);
+        } else if (!(result.config.paths == cfg_.paths)) {
+            err = "\"paths\" cannot change while rpmsgd runs; restart it instead";
+            log::error("Failed to reload the configuration, keeping the old one: " + err);
+        } else {
+            cfg_ = result.config;
+            std::vector<std::string> warnings = result.warnings;
+            registry_->setPolicy(policyFrom(cfg_, warnings));
+            service_->setWaitsPerClient(cfg_.limits.waitsPerClient);
+            service_->setFirmwareMaxBytes(cfg_.limits.firmwareMaxBytes);
+            for (const auto& w : warnings) {
+                log::warning(w);
+            }
+            startWatching();
+            log::info("Configuration reloaded from " + configFile_);
+        }
+        sd_notify(0, "READY=1\nSTATUS=Brokering remote processors");
+        return err;
+    }
+
+    static int onExit(sd_event_source* s, const signalfd_siginfo*, void*) {
+        sd_event_exit(sd_event_source_get_event(s), 0);
+        return 0;
+    }
+
+    static int onHup(sd_event_source*, const signalfd_siginfo*, void* userdata) {
+        static_cast<Daemon*>(userdata)->reload();
+        return 0;
+    }
+
+    std::string configFile_;
+    bool configGiven_;
+    config::Config cfg_;
+    sd_event* event_ = nullptr;
+    std::optional<Scheduler> scheduler_;
+    std::unique_ptr<RealKernelPort> kernel_;
+    std::unique_ptr<DbusService> service_;
+    std::unique_ptr<Store> store_;
+    std::unique_ptr<Worker> worker_;
+    std::unique_ptr<Registry> registry_;
+    std::unique_ptr<Watcher> watcher_;
+};
+
+} // namespace
+} // namespace rpmsgd
+
+int main(int argc, char** argv) {
+    using namespace rpmsgd;
+    std::string configFile = config::DefaultConfigFile;
+    bool configGiven = false;
+    std::optional<std::string> check;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "-h" || a == "--help") {
+            std::cout << Usage;
+            return 0;
+        }
+        if (a == "--version") {
+            std::cout << "rpmsgd " << RPMSGD_VERSION << "\n";
+            return 0;
+        }
+        if ((a == "--config" || a == "--check-config") && i + 1 < argc) {
+            (a == "--config" ? configFile : check.emplace()) = argv[++i];
+            configGiven = true;
+            continue;
+        }
+        std::cerr << "rpmsgd: " << (a.rfind("--", 0) == 0 ? "bad option " : "unexpected argument ")
+                  << a << " (see --help)\n";
+        return 2;
+    }
+    if (check) {
+        auto result = config::loadConfig(*check, true);
+        for (const auto& w : result.warnings) {
+            std::cerr << "warning: " << w << "\n";
+        }
+        for (const auto& e : result.errors) {
+            std::cerr << e << "\n";
+        }
+        if (result.ok) {
+            std::cout << *check << ": valid\n";
+        }
+        return result.ok ? 0 : 1;
+    }
+    auto result = config::loadConfig(configFile, configGiven);
+    for (const auto& w : result.warnings) {
+        log::warning(w);
+    }
+    if (!result.ok) {
+        for (const auto& e : result.errors) {
+            log::error(e);
+        }
+        log::error("Failed to load the configuration from " + configFile + "; not starting");
+        return 1;
+    }
+    Daemon daemon(configFile, configGiven, result.config);
+    return daemon.run();
+}

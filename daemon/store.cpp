@@ -1,0 +1,136 @@
+#include "store.h"
+
+#include "errors.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+namespace rpmsgd {
+
+namespace {
+
+void makeDirs(const std::string& path, mode_t mode) {
+    std::string cur;
+    size_t pos = 0;
+    while (pos <= path.size()) {
+        size_t end = path.find('/', pos);
+        if (end == std::string::npos) {
+            end = path.size();
+        }
+        cur = path.substr(0, end);
+        if (!cur.empty() && mkdir(cur.c_str(), mode) != 0 && errno != EEXIST) {
+            throw Error(ErrorCode::Internal, kernelErrorMessage("create directory " + cur, errno));
+        }
+        pos = end + 1;
+    }
+}
+
+} // namespace
+
+Store::Store(std::string stateDir, std::string firmwareDir)
+    : coreDir_(std::move(stateDir) + "/coredumps"), uploadDir_(std::move(firmwareDir) + "/rpmsgd") {
+}
+
+bool Store::validUploadName(const std::string& name) {
+    if (name.empty() || name.size() > 200 || name[0] == '.') {
+        return false;
+    }
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+    });
+}
+
+void Store::writeAtomically(const std::string& dir, const std::string& file,
+                            std::span<const uint8_t> data, uint32_t mode) {
+    makeDirs(dir, 0755);
+    std::string tmp = dir + "/." + file + ".tmp-" + std::to_string(getpid());
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0) {
+        throw Error(ErrorCode::Internal, kernelErrorMessage("create " + tmp, errno));
+    }
+    size_t done = 0;
+    int err = 0;
+    while (done < data.size()) {
+        ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            err = errno;
+            break;
+        }
+        done += size_t(n);
+    }
+    if (!err && fsync(fd) != 0) {
+        err = errno;
+    }
+    if (::close(fd) != 0 && !err) {
+        err = errno;
+    }
+    std::string target = dir + "/" + file;
+    if (!err && rename(tmp.c_str(), target.c_str()) != 0) {
+        err = errno;
+    }
+    if (err) {
+        unlink(tmp.c_str()); // a full disk must not leave a partial file behind
+        throw Error(ErrorCode::Internal, kernelErrorMessage("write " + target, err));
+    }
+}
+
+std::string Store::saveCoredump(const std::string& processorId, std::span<const uint8_t> data,
+                                uint32_t keep) {
+    if (keep == 0) {
+        return "";
+    }
+    char stamp[32];
+    time_t now = time(nullptr);
+    struct tm tm {};
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    std::string file = processorId + "-" + stamp + "-" + std::to_string(getpid()) + "-" +
+                       std::to_string(++counter_) + ".core";
+    writeAtomically(coreDir_, file, data, 0600);
+
+    // Retention: keep the newest `keep` cores of this processor.
+    std::vector<std::pair<std::string, time_t>> mine;
+    if (DIR* d = opendir(coreDir_.c_str())) {
+        while (dirent* e = readdir(d)) {
+            std::string n = e->d_name;
+            if (n.rfind(processorId + "-", 0) == 0 && n.size() > 5 &&
+                n.compare(n.size() - 5, 5, ".core") == 0) {
+                struct stat st {};
+                if (stat((coreDir_ + "/" + n).c_str(), &st) == 0) {
+                    mine.emplace_back(n, st.st_mtime);
+                }
+            }
+        }
+        closedir(d);
+    }
+    std::sort(mine.begin(), mine.end(), [](const auto& a, const auto& b) {
+        return a.second != b.second ? a.second > b.second : a.first > b.first;
+    });
+    for (size_t i = keep; i < mine.size(); ++i) {
+        unlink((coreDir_ + "/" + mine[i].first).c_str());
+    }
+    return coreDir_ + "/" + file;
+}
+
+std::string Store::storeFirmware(const std::string& name, std::span<const uint8_t> data) {
+    if (!validUploadName(name)) {
+        throw Error(ErrorCode::InvalidArgument,
+                    "Firmware name '" + name +
+                        "' must be a plain file name of 1-200 characters A-Z a-z 0-9 . _ - "
+                        "(not starting with '.')");
+    }
+    writeAtomically(uploadDir_, name, data, 0644);
+    return "rpmsgd/" + name;
+}
+
+} // namespace rpmsgd

@@ -1,0 +1,95 @@
+#include "watcher.h"
+
+#include "log.h"
+
+#include <cstring>
+
+#include <systemd/sd-device.h>
+#include <systemd/sd-event.h>
+
+namespace rpmsgd {
+
+Watcher::Watcher(sd_event* event, Scheduler& scheduler, std::function<void()> rescan,
+                 std::function<void()> pollStates)
+    : event_(event), scheduler_(scheduler), rescan_(std::move(rescan)),
+      pollStates_(std::move(pollStates)) {}
+
+Watcher::~Watcher() {
+    stop();
+}
+
+void Watcher::stop() {
+    if (monitor_) {
+        sd_device_monitor_stop(monitor_);
+        sd_device_monitor_unref(monitor_);
+        monitor_ = nullptr;
+    }
+    pollTimer_.cancel();
+    stateTimer_.cancel();
+    kickTimer_.cancel();
+}
+
+bool Watcher::start(Mode mode, uint32_t pollIntervalMs, uint32_t stateIntervalMs,
+                    std::string& error) {
+    stop();
+    mode_ = mode;
+    pollMs_ = pollIntervalMs;
+    stateMs_ = stateIntervalMs;
+    if (mode == Mode::Udev) {
+        int r = sd_device_monitor_new(&monitor_);
+        for (const char* subsystem : {"remoteproc", "rpmsg", "devcoredump", "virtio"}) {
+            if (r >= 0) {
+                r = sd_device_monitor_filter_add_match_subsystem_devtype(monitor_, subsystem,
+                                                                         nullptr);
+            }
+        }
+        if (r >= 0) {
+            r = sd_device_monitor_attach_event(monitor_, event_);
+        }
+        if (r >= 0) {
+            r = sd_device_monitor_start(monitor_, &Watcher::onDevice, this);
+        }
+        if (r < 0) {
+            error = std::string("cannot watch udev events: ") + strerror(-r);
+            stop();
+            return false;
+        }
+    } else {
+        schedulePoll();
+    }
+    scheduleState();
+    return true;
+}
+
+int Watcher::onDevice(sd_device_monitor*, sd_device* device, void* userdata) {
+    auto* self = static_cast<Watcher*>(userdata);
+    const char* path = nullptr;
+    sd_device_get_devpath(device, &path);
+    log::debug(std::string("uevent for ") + (path ? path : "?"));
+    self->kick();
+    return 0;
+}
+
+void Watcher::kick() {
+    if (kickTimer_.pending()) {
+        return;
+    }
+    // Events come in bursts (a start adds a dozen devices): one rescan for the burst.
+    kickTimer_ = scheduler_.after(5, [this] { rescan_(); });
+}
+
+void Watcher::schedulePoll() {
+    pollTimer_ = scheduler_.after(pollMs_, [this] {
+        rescan_();
+        schedulePoll();
+    });
+}
+
+void Watcher::scheduleState() {
+    stateTimer_ = scheduler_.after(stateMs_, [this] {
+        pollStates_();
+        scheduleState();
+    });
+}
+
+} // namespace rpmsgd
