@@ -118,8 +118,9 @@ void Registry::rescan() {
     }
 
     for (auto& [id, p] : processors_) {
-        if (p.inCrash && p.state == "running" && !p.ctrl.empty()) {
-            p.inCrash = false; // back up
+        // Back up: running again, with its (new) control device if it had one.
+        if (p.inCrash && p.state == "running" && (!p.ctrl.empty() || p.ctrlAtCrash.empty())) {
+            p.inCrash = false;
         }
     }
 
@@ -247,6 +248,7 @@ void Registry::refreshState(Processor& p, const std::string& state) {
 
 void Registry::crashSeen(Processor& p, const std::string& why) {
     p.inCrash = true;
+    p.ctrlAtCrash = p.ctrl;
     ++p.crashCount;
     noteError(p, why);
     observer_.processorChanged(p, {"CrashCount"});
@@ -263,7 +265,8 @@ void Registry::crashSeen(Processor& p, const std::string& why) {
         p.crashTimes.pop_front();
     }
     p.crashTimes.push_back(now);
-    if (p.crashTimes.size() > rule->maxCrashes) {
+    // "Restart unless max_crashes happened within window_s" (config.md).
+    if (p.crashTimes.size() >= rule->maxCrashes) {
         noteError(p, "crash loop: " + std::to_string(p.crashTimes.size()) + " crashes within " +
                          std::to_string(rule->windowS) + " s (restart.max_crashes is " +
                          std::to_string(rule->maxCrashes) + "); left stopped");
@@ -394,7 +397,7 @@ void Registry::setPolicy(Policy policy) {
     // A reload that no longer allows an owner ends its endpoints.
     std::vector<uint64_t> revoke;
     for (const auto& [n, e] : endpoints_) {
-        Caller c{e.owner, e.ownerUid, {}};
+        Caller c{e.owner, e.ownerUid, e.ownerGids};
         auto pit = processors_.find(e.processorId);
         if (pit == processors_.end()) {
             continue;
@@ -485,48 +488,41 @@ bool Registry::channelAllowed(const Caller& caller, const std::string& channelNa
 
 // --- lifecycle ----------------------------------------------------------------------------
 
-void Registry::startNow(const std::string& id, Done done) {
+void Registry::runLifecycle(const std::string& id, const char* verb,
+                            std::function<void(const std::string&)> work, Done done) {
+    std::string what = verb;
     worker_.run(
-        id, [this, id] { kernel_.start(id); },
-        [this, id, done = std::move(done)](std::exception_ptr error) {
+        id, [this, id, work = std::move(work)] { work(id); },
+        [this, id, what, done = std::move(done)](std::exception_ptr error) {
             auto it = processors_.find(id);
             if (error && it != processors_.end()) {
                 try {
                     std::rethrow_exception(error);
                 } catch (const std::exception& e) {
-                    noteError(it->second, std::string("start failed: ") + e.what());
+                    noteError(it->second, what + " failed: " + e.what());
                 }
             } else if (it != processors_.end()) {
-                log::info("Started " + describe(it->second), {{"PROCESSOR", id}});
+                log::info(what + " " + describe(it->second) + ": done", {{"PROCESSOR", id}});
             }
             rescan();
             done(error);
         });
+}
+
+void Registry::startNow(const std::string& id, Done done) {
+    runLifecycle(
+        id, "start", [this](const std::string& i) { kernel_.start(i); }, std::move(done));
+}
+
+void Registry::stopNow(const std::string& id, Done done) {
+    runLifecycle(
+        id, "stop", [this](const std::string& i) { kernel_.stop(i); }, std::move(done));
 }
 
 void Registry::start(const Caller& caller, const std::string& id, Done done) {
     requireManager(caller, "Starting a processor");
     requireRemoteproc(processor(id), "start");
     startNow(id, std::move(done));
-}
-
-void Registry::stopNow(const std::string& id, Done done) {
-    worker_.run(
-        id, [this, id] { kernel_.stop(id); },
-        [this, id, done = std::move(done)](std::exception_ptr error) {
-            auto it = processors_.find(id);
-            if (error && it != processors_.end()) {
-                try {
-                    std::rethrow_exception(error);
-                } catch (const std::exception& e) {
-                    noteError(it->second, std::string("stop failed: ") + e.what());
-                }
-            } else if (it != processors_.end()) {
-                log::info("Stopped " + describe(it->second), {{"PROCESSOR", id}});
-            }
-            rescan();
-            done(error);
-        });
 }
 
 void Registry::stop(const Caller& caller, const std::string& id, Done done) {
@@ -558,7 +554,15 @@ void Registry::recover(const Caller& caller, const std::string& id, Done done) {
     // and dismissed the dump, which the loop does meanwhile.
     worker_.run(
         id, [this, id] { kernel_.recover(id); },
-        [this, done = std::move(done)](std::exception_ptr error) {
+        [this, id, done = std::move(done)](std::exception_ptr error) {
+            auto it = processors_.find(id);
+            if (error && it != processors_.end()) {
+                try {
+                    std::rethrow_exception(error);
+                } catch (const std::exception& e) {
+                    noteError(it->second, std::string("recover failed: ") + e.what());
+                }
+            }
             rescan();
             done(error);
         });
@@ -759,6 +763,7 @@ OpenResult Registry::createEndpoint(const Caller& caller, const Processor& p,
     e.device = opened.device;
     e.owner = caller.sender;
     e.ownerUid = caller.uid;
+    e.ownerGids = caller.gids;
     e.fd = opened.fd;
     endpoints_[n] = e;
     if (!channelKey.empty()) {

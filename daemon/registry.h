@@ -71,6 +71,7 @@ struct Processor {
     bool configured = false;           ///< the config's processors[] entry was looked at
     bool inCrash = false;              ///< a crash was counted and the remote is not back yet
     bool lastCoredumpFresh = false;    ///< lastCoredump was saved for a crash not yet signalled
+    std::string ctrlAtCrash;           ///< the control device it had when the crash was seen
     std::deque<uint64_t> crashTimes;   ///< monotonic seconds of recent crashes (restart policy)
 };
 
@@ -92,7 +93,8 @@ struct Endpoint {
     std::string device; ///< rpmsgN
     std::string owner;  ///< unique bus name
     uint32_t ownerUid = 0;
-    int fd = -1; ///< the daemon's own copy, used to destroy it
+    std::vector<uint32_t> ownerGids; ///< for re-checking the owner after a reload
+    int fd = -1;                     ///< the daemon's own copy, used to destroy it
 };
 
 /// @brief Changes the registry reports, in the order they happen.
@@ -197,6 +199,8 @@ private:
     void harvestCoredumps();
     void applyPolicy(Processor& p);
     const Policy::ProcessorRule* ruleFor(const Processor& p) const;
+    void runLifecycle(const std::string& id, const char* verb,
+                      std::function<void(const std::string&)> work, Done done);
     void startNow(const std::string& id, Done done);
     void stopNow(const std::string& id, Done done);
 

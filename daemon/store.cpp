@@ -99,7 +99,11 @@ std::string Store::saveCoredump(const std::string& processorId, std::span<const 
     writeAtomically(coreDir_, file, data, 0600);
 
     // Retention: keep the newest `keep` cores of this processor.
-    std::vector<std::pair<std::string, time_t>> mine;
+    struct Saved {
+        std::string name;
+        timespec mtime;
+    };
+    std::vector<Saved> mine;
     if (DIR* d = opendir(coreDir_.c_str())) {
         while (dirent* e = readdir(d)) {
             std::string n = e->d_name;
@@ -107,17 +111,23 @@ std::string Store::saveCoredump(const std::string& processorId, std::span<const 
                 n.compare(n.size() - 5, 5, ".core") == 0) {
                 struct stat st {};
                 if (stat((coreDir_ + "/" + n).c_str(), &st) == 0) {
-                    mine.emplace_back(n, st.st_mtime);
+                    mine.push_back({n, st.st_mtim});
                 }
             }
         }
         closedir(d);
     }
-    std::sort(mine.begin(), mine.end(), [](const auto& a, const auto& b) {
-        return a.second != b.second ? a.second > b.second : a.first > b.first;
+    std::sort(mine.begin(), mine.end(), [](const Saved& a, const Saved& b) {
+        if (a.mtime.tv_sec != b.mtime.tv_sec) {
+            return a.mtime.tv_sec > b.mtime.tv_sec;
+        }
+        if (a.mtime.tv_nsec != b.mtime.tv_nsec) {
+            return a.mtime.tv_nsec > b.mtime.tv_nsec;
+        }
+        return a.name > b.name;
     });
     for (size_t i = keep; i < mine.size(); ++i) {
-        unlink((coreDir_ + "/" + mine[i].first).c_str());
+        unlink((coreDir_ + "/" + mine[i].name).c_str());
     }
     return coreDir_ + "/" + file;
 }
