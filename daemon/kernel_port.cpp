@@ -5,12 +5,110 @@
 #include "kernel/rpmsg_bus.h"
 #include "kernel_port_real.h"
 
+#include <map>
+#include <optional>
 #include <set>
 
 namespace rpmsgd {
 
 RealKernelPort::RealKernelPort(kernel::Paths paths, size_t firmwareMaxBytes)
     : paths_(std::move(paths)), firmwareMaxBytes_(firmwareMaxBytes) {}
+
+namespace {
+
+std::optional<int64_t> parseSigned(const std::string& s) {
+    if (s.empty() || s.size() > 11) {
+        return std::nullopt;
+    }
+    size_t i = s[0] == '-' ? 1 : 0;
+    if (i == s.size()) {
+        return std::nullopt;
+    }
+    int64_t v = 0;
+    for (; i < s.size(); ++i) {
+        if (s[i] < '0' || s[i] > '9') {
+            return std::nullopt;
+        }
+        v = v * 10 + (s[i] - '0');
+    }
+    return s[0] == '-' ? -v : v;
+}
+
+} // namespace
+
+std::optional<kernel::ChannelInfo> parseVirtioDeviceName(const std::string& device) {
+    // virtioK . name . src . dst, with src and dst in signed decimal; the name may hold dots.
+    if (device.rfind("virtio", 0) != 0) {
+        return std::nullopt;
+    }
+    size_t first = device.find('.');
+    size_t last = device.rfind('.');
+    size_t second =
+        last == std::string::npos || last == 0 ? std::string::npos : device.rfind('.', last - 1);
+    if (first == std::string::npos || second == std::string::npos || second <= first) {
+        return std::nullopt;
+    }
+    std::string transport = device.substr(0, first);
+    if (transport.size() <= 6 || !parseSigned(transport.substr(6))) {
+        return std::nullopt;
+    }
+    auto src = parseSigned(device.substr(second + 1, last - second - 1));
+    auto dst = parseSigned(device.substr(last + 1));
+    std::string name = device.substr(first + 1, second - first - 1);
+    // '!' stands for a '/' the driver core replaced: read the real name from the attribute.
+    if (!src || !dst || name.find('!') != std::string::npos) {
+        return std::nullopt;
+    }
+    kernel::ChannelInfo c;
+    c.device = device;
+    c.name = name;
+    c.src = uint32_t(*src);
+    c.dst = uint32_t(*dst);
+    c.transport = transport;
+    return c;
+}
+
+std::vector<kernel::ChannelInfo> RealKernelPort::busDevices() {
+    // A full read of every bus device costs several file reads each (and a FUSE round trip per
+    // path element under rpmsg-sim). Attributes never change while a device exists, so only
+    // new devices are read, plus those whose transport now belongs to another processor (a
+    // virtioK index can be reused by another remote after a stop).
+    std::map<std::string, std::string> owner; // transport -> processor, from the ctrl devices
+    for (const auto& c : ctrlCache_) {
+        owner[c.transport] = c.processorId;
+    }
+    auto names = kernel::listBusDeviceNames(paths_);
+    std::map<std::string, kernel::ChannelInfo> fresh;
+    for (const auto& n : names) {
+        // A virtio bus device is named "virtioK.<name>.<src>.<dst>" (rpmsg_register_device), and
+        // its transport's processor is known from the ctrl devices: no file needs reading.
+        if (auto c = parseVirtioDeviceName(n)) {
+            auto o = owner.find(c->transport);
+            if (o != owner.end()) {
+                c->processorId = o->second;
+                fresh.emplace(n, std::move(*c));
+                continue;
+            }
+        }
+        auto it = busCache_.find(n);
+        if (it != busCache_.end()) {
+            auto o = owner.find(it->second.transport);
+            if (o != owner.end() && o->second == it->second.processorId) {
+                fresh.emplace(n, std::move(it->second));
+                continue;
+            }
+        }
+        if (auto c = kernel::readBusDevice(paths_, n)) {
+            fresh.emplace(n, std::move(*c));
+        }
+    }
+    busCache_ = std::move(fresh);
+    std::vector<kernel::ChannelInfo> out;
+    for (const auto& [n, c] : busCache_) {
+        out.push_back(c);
+    }
+    return out;
+}
 
 std::vector<ProcessorSnapshot> RealKernelPort::processors() {
     std::vector<ProcessorSnapshot> out;
@@ -19,13 +117,14 @@ std::vector<ProcessorSnapshot> RealKernelPort::processors() {
     }
     // Transports without a remoteproc (a hypervisor's virtio-rpmsg, GLINK/SMD edges) are
     // published as processors named after the transport, always `attached` (dbus-api.md).
+    ctrlCache_ = kernel::listCtrls(paths_);
     std::set<std::string> transports;
-    for (const auto& c : kernel::listChannels(paths_)) {
+    for (const auto& c : busDevices()) {
         if (c.processorId.empty() && !c.transport.empty()) {
             transports.insert(c.transport);
         }
     }
-    for (const auto& c : kernel::listCtrls(paths_)) {
+    for (const auto& c : ctrlCache_) {
         if (c.processorId.empty() && !c.transport.empty()) {
             transports.insert(c.transport);
         }
@@ -37,8 +136,12 @@ std::vector<ProcessorSnapshot> RealKernelPort::processors() {
 }
 
 std::vector<ChannelSnapshot> RealKernelPort::channels() {
+    // Called right after processors() in a rescan: its bus-device read is reused.
     std::vector<ChannelSnapshot> out;
-    for (const auto& c : kernel::listChannels(paths_)) {
+    for (const auto& [n, c] : busCache_) {
+        if (kernel::isInfrastructureName(c.name)) {
+            continue;
+        }
         std::string owner = c.processorId.empty() ? c.transport : c.processorId;
         if (owner.empty()) {
             continue;
@@ -50,7 +153,7 @@ std::vector<ChannelSnapshot> RealKernelPort::channels() {
 
 std::vector<CtrlSnapshot> RealKernelPort::ctrls() {
     std::vector<CtrlSnapshot> out;
-    for (const auto& c : kernel::listCtrls(paths_)) {
+    for (const auto& c : ctrlCache_) {
         std::string owner = c.processorId.empty() ? c.transport : c.processorId;
         out.push_back({c.name, owner, c.transport});
     }

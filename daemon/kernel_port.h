@@ -42,6 +42,8 @@ struct OpenedEndpoint {
 class KernelPort {
 public:
     virtual ~KernelPort() = default;
+    /// @brief Reads the truth. ctrls() and channels() then return what this read found, so a
+    /// rescan calls processors() first.
     virtual std::vector<ProcessorSnapshot> processors() = 0;
     virtual std::vector<ChannelSnapshot> channels() = 0;
     virtual std::vector<CtrlSnapshot> ctrls() = 0;

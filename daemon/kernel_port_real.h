@@ -2,12 +2,19 @@
 // KernelPort on the real kernel interfaces (daemon/kernel), under configurable roots.
 
 #include "kernel/paths.h"
+#include "kernel/rpmsg_bus.h"
 #include "kernel_port.h"
 
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace rpmsgd {
+
+/// @brief Name, src, dst and transport from a virtio rpmsg bus device's name
+/// ("virtio0.rpmsg-echo.-1.1024"); nullopt when the name does not have that form.
+std::optional<kernel::ChannelInfo> parseVirtioDeviceName(const std::string& device);
 
 class RealKernelPort : public KernelPort {
 public:
@@ -39,7 +46,11 @@ public:
     const std::vector<std::string>& staleWarnings() const { return staleWarnings_; }
 
 private:
+    std::vector<kernel::ChannelInfo> busDevices();
+
     kernel::Paths paths_;
+    std::map<std::string, kernel::ChannelInfo> busCache_;
+    std::vector<kernel::CtrlInfo> ctrlCache_;
     size_t firmwareMaxBytes_;
     std::vector<std::string> staleWarnings_;
 };

@@ -64,7 +64,14 @@ bool Watcher::start(Mode mode, uint32_t pollIntervalMs, uint32_t stateIntervalMs
 int Watcher::onDevice(sd_device_monitor*, sd_device* device, void* userdata) {
     auto* self = static_cast<Watcher*>(userdata);
     const char* path = nullptr;
+    const char* sysname = nullptr;
     sd_device_get_devpath(device, &path);
+    sd_device_get_sysname(device, &sysname);
+    // Endpoint devices (rpmsgN) come and go with every Open and Close, mostly ours; nothing
+    // the registry publishes depends on them, and a rescan for each would be wasted work.
+    if (sysname && strncmp(sysname, "rpmsg", 5) == 0 && sysname[5] >= '0' && sysname[5] <= '9') {
+        return 0;
+    }
     log::debug(std::string("uevent for ") + (path ? path : "?"));
     self->kick();
     return 0;

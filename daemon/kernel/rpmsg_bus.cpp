@@ -66,7 +66,7 @@ std::vector<ChannelInfo> listChannels(const Paths& paths) {
     return all;
 }
 
-std::vector<ChannelInfo> listBusDevices(const Paths& paths) {
+std::vector<std::string> listBusDeviceNames(const Paths& paths) {
     const std::string busDir = paths.sysfs + "/bus/rpmsg/devices";
     auto dir = detail::listDir(busDir);
     if (dir.err != 0) {
@@ -76,46 +76,54 @@ std::vector<ChannelInfo> listBusDevices(const Paths& paths) {
         throw KernelError("list " + busDir, dir.err);
     }
     std::sort(dir.names.begin(), dir.names.end());
+    return dir.names;
+}
+
+std::optional<ChannelInfo> readBusDevice(const Paths& paths, const std::string& device) {
+    const std::string base = paths.sysfs + "/bus/rpmsg/devices/" + device;
+    ChannelInfo c;
+    c.device = device;
+    for (auto [attr, out32] : {std::pair{"src", &c.src}, std::pair{"dst", &c.dst}}) {
+        auto r = detail::readFile(base + "/" + attr);
+        if (r.err != 0) {
+            if (isGone(r.err)) {
+                return std::nullopt; // removed while we looked
+            }
+            throw KernelError("read " + device + "/" + attr, r.err);
+        }
+        auto value = detail::parseAddress(r.data);
+        if (!value) {
+            throw KernelError(EPROTO,
+                              "read " + device + "/" + attr + ": not an address: '" +
+                                  detail::chomp(r.data) + "'",
+                              ErrorCode::KernelError);
+        }
+        *out32 = *value;
+    }
+    auto name = detail::readFile(base + "/name");
+    if (isGone(name.err)) {
+        return std::nullopt;
+    }
+    if (name.err != 0) {
+        throw KernelError("read " + device + "/name", name.err);
+    }
+    c.name = detail::chomp(std::move(name.data));
+    if (auto resolved = detail::resolve(base)) {
+        c.devicePath = std::move(*resolved);
+        c.transport = detail::basename(detail::dirname(c.devicePath));
+        c.processorId = processorFromPath(c.devicePath);
+    } else {
+        c.transport = transportFromDeviceName(device, c.name);
+    }
+    return c;
+}
+
+std::vector<ChannelInfo> listBusDevices(const Paths& paths) {
     std::vector<ChannelInfo> out;
-    for (const auto& device : dir.names) {
-        const std::string base = busDir + "/" + device;
-        ChannelInfo c;
-        c.device = device;
-        bool gone = false;
-        for (auto [attr, out32] : {std::pair{"src", &c.src}, std::pair{"dst", &c.dst}}) {
-            auto r = detail::readFile(base + "/" + attr);
-            if (r.err != 0) {
-                if (isGone(r.err)) {
-                    gone = true;
-                    break;
-                }
-                throw KernelError("read " + device + "/" + attr, r.err);
-            }
-            auto value = detail::parseAddress(r.data);
-            if (!value) {
-                throw KernelError(EPROTO,
-                                  "read " + device + "/" + attr + ": not an address: '" +
-                                      detail::chomp(r.data) + "'",
-                                  ErrorCode::KernelError);
-            }
-            *out32 = *value;
+    for (const auto& device : listBusDeviceNames(paths)) {
+        if (auto c = readBusDevice(paths, device)) {
+            out.push_back(std::move(*c));
         }
-        auto name = detail::readFile(base + "/name");
-        if (gone || isGone(name.err)) {
-            continue; // removed while we looked
-        }
-        if (name.err != 0) {
-            throw KernelError("read " + device + "/name", name.err);
-        }
-        c.name = detail::chomp(std::move(name.data));
-        if (auto resolved = detail::resolve(base)) {
-            c.devicePath = std::move(*resolved);
-            c.transport = detail::basename(detail::dirname(c.devicePath));
-            c.processorId = processorFromPath(c.devicePath);
-        } else {
-            c.transport = transportFromDeviceName(device, c.name);
-        }
-        out.push_back(std::move(c));
     }
     return out;
 }

@@ -6,6 +6,7 @@
 #include "daemon/kernel/paths.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,13 @@ struct ChannelInfo {
 /// (`rpmsg_ctrl`, `rpmsg_chrdev`) and name-service (`rpmsg_ns`) devices. Devices vanishing
 /// during the scan are skipped; no rpmsg bus gives an empty list.
 std::vector<ChannelInfo> listChannels(const Paths& paths);
+
+/// @brief Names in /sys/bus/rpmsg/devices, sorted.
+std::vector<std::string> listBusDeviceNames(const Paths& paths);
+
+/// @brief One bus device's attributes and place; nullopt if it vanished meanwhile. Its name,
+/// src (until a driver binds) and dst never change while it exists, so callers may cache it.
+std::optional<ChannelInfo> readBusDevice(const Paths& paths, const std::string& device);
 
 /// @brief Every rpmsg bus device, the control and name-service devices included (their names
 /// are rpmsg_ctrl/rpmsg_chrdev and rpmsg_ns), in name order.
