@@ -155,7 +155,7 @@ std::vector<CtrlSnapshot> RealKernelPort::ctrls() {
     std::vector<CtrlSnapshot> out;
     for (const auto& c : ctrlCache_) {
         std::string owner = c.processorId.empty() ? c.transport : c.processorId;
-        out.push_back({c.name, owner, c.transport});
+        out.push_back({c.name, owner, c.transport, c.instance});
     }
     return out;
 }

@@ -27,6 +27,7 @@ struct CtrlSnapshot {
     std::string name; ///< rpmsg_ctrlN
     std::string processorId;
     std::string transport;
+    uint64_t instance = 0; ///< changes when the device is re-created under the same name
 };
 
 struct CoredumpSnapshot {

@@ -62,9 +62,11 @@ void Registry::rescan() {
     auto chans = kernel_.channels();
 
     std::map<std::string, std::string> ctrlOf;
+    std::map<std::string, uint64_t> ctrlInstanceOf;
     for (const auto& c : ctrls) {
         if (!ctrlOf.count(c.processorId)) {
             ctrlOf[c.processorId] = c.name;
+            ctrlInstanceOf[c.processorId] = c.instance;
         }
     }
     std::set<std::string> seenProcs;
@@ -81,6 +83,7 @@ void Registry::rescan() {
             p.coredump = s.coredump;
             p.remoteproc = s.remoteproc;
             p.ctrl = ctrlOf.count(s.id) ? ctrlOf[s.id] : "";
+            p.ctrlInstance = ctrlInstanceOf.count(s.id) ? ctrlInstanceOf[s.id] : 0;
             auto& ref = processors_[p.id] = p;
             log::info("Found processor " + describe(ref) + ", state " + ref.state,
                       {{"PROCESSOR", ref.id}});
@@ -93,10 +96,12 @@ void Registry::rescan() {
         Processor& p = it->second;
         updateProcessor(p, s);
         std::string newCtrl = ctrlOf.count(s.id) ? ctrlOf[s.id] : "";
-        if (newCtrl != p.ctrl) {
+        uint64_t newInstance = ctrlInstanceOf.count(s.id) ? ctrlInstanceOf[s.id] : 0;
+        if (newCtrl != p.ctrl || newInstance != p.ctrlInstance) {
             bool rebuiltWhileRunning = !p.ctrl.empty() && !newCtrl.empty();
             std::string old = p.ctrl;
             p.ctrl = newCtrl;
+            p.ctrlInstance = newInstance;
             // The endpoints were made on the old control device: the kernel destroyed them.
             std::vector<uint64_t> dead;
             for (const auto& [n, e] : endpoints_) {

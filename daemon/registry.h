@@ -67,6 +67,7 @@ struct Processor {
     uint32_t crashCount = 0;
     std::string lastError, lastCoredump;
     std::string ctrl;                  ///< rpmsg_ctrlN while it has one
+    uint64_t ctrlInstance = 0;         ///< which instance of it (see CtrlSnapshot)
     std::vector<std::string> channels; ///< channel keys (bus device names)
     bool configured = false;           ///< the config's processors[] entry was looked at
     bool inCrash = false;              ///< a crash was counted and the remote is not back yet

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <optional>
+#include <sys/stat.h>
 
 namespace rpmsgd::kernel {
 
@@ -150,6 +151,13 @@ std::vector<CtrlInfo> listCtrls(const Paths& paths) {
         CtrlInfo c;
         c.name = name;
         c.devicePath = std::move(*resolved);
+        // The inode tells one instance of rpmsg_ctrlN from the next: after a recovery the
+        // name usually comes back the same (lowest free index), the inode does not.
+        struct stat st {};
+        if (stat(c.devicePath.c_str(), &st) != 0) {
+            continue; // gone meanwhile
+        }
+        c.instance = uint64_t(st.st_ino);
         // .../virtioK/virtioK.rpmsg_ctrl.0.0/rpmsg/rpmsg_ctrlN: the class device sits in the
         // "rpmsg" glue directory of its bus device, whose parent is the transport.
         std::string parent = detail::dirname(c.devicePath);

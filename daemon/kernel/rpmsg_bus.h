@@ -49,6 +49,7 @@ struct CtrlInfo {
     std::string transport;   ///< virtioK
     std::string processorId; ///< remoteprocN, or ""
     std::string devicePath;  ///< resolved class device directory
+    uint64_t instance = 0;   ///< inode of that directory: changes when the device is re-created
 };
 
 /// @brief The control devices in /sys/class/rpmsg, in index order (vanishing ones skipped).

@@ -1,0 +1,429 @@
+#include "daemon_env.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <poll.h>
+#include <sstream>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+#include <sdbus-c++/sdbus-c++.h>
+
+namespace itest {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// The bus of toolchain.md §4: system-like (EXTERNAL auth, default deny for method calls), with
+// our real policy file included after the defaults, so its allow rules decide.
+std::string busConfig(const std::string& policy) {
+    return R"(<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:tmpdir=/tmp</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
+    <deny send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus" send_member="UpdateActivationEnvironment"/>
+  </policy>
+  <include>)" +
+           policy +
+           R"(</include>
+</busconfig>
+)";
+}
+
+std::optional<int> reap(pid_t pid, std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    while (true) {
+        int status = 0;
+        const pid_t r = ::waitpid(pid, &status, WNOHANG);
+        if (r == pid) {
+            return status;
+        }
+        if (r < 0 && errno != EINTR) {
+            return std::nullopt;
+        }
+        if (Clock::now() >= deadline) {
+            return std::nullopt;
+        }
+        std::this_thread::sleep_for(5ms);
+    }
+}
+
+std::string describeStatus(int status) {
+    if (WIFEXITED(status)) {
+        return "exit code " + std::to_string(WEXITSTATUS(status));
+    }
+    if (WIFSIGNALED(status)) {
+        return std::string("killed by signal ") + strsignal(WTERMSIG(status));
+    }
+    return "wait status " + std::to_string(status);
+}
+
+} // namespace
+
+std::string daemonBinary() {
+    if (const char* env = std::getenv("RPMSGD"); env != nullptr && *env != '\0') {
+        return env;
+    }
+    return RPMSGD_DEFAULT_PATH;
+}
+
+std::string policyFile() {
+    if (const char* env = std::getenv("RPMSGD_POLICY"); env != nullptr && *env != '\0') {
+        return env;
+    }
+    return RPMSGD_POLICY_DEFAULT_PATH;
+}
+
+std::string skipReason() {
+    if (::geteuid() != 0) {
+        return "daemon integration tests need root (FUSE allow_other mounts, root-owned nodes, "
+               "the bus name is root's only, and the tests switch to nobody)";
+    }
+    if (auto r = simtest::skipReason(); !r.empty()) {
+        return r;
+    }
+    if (::access(daemonBinary().c_str(), X_OK) != 0) {
+        return "rpmsgd binary " + daemonBinary() + " is missing (set RPMSGD)";
+    }
+    if (::access(policyFile().c_str(), R_OK) != 0) {
+        return "bus policy " + policyFile() + " is missing (set RPMSGD_POLICY)";
+    }
+    if (::access("/usr/bin/dbus-daemon", X_OK) != 0) {
+        return "dbus-daemon is not installed (/usr/bin/dbus-daemon)";
+    }
+    return {};
+}
+
+nlohmann::json echoFirmwareSpec(int bootMs) {
+    using nlohmann::json;
+    return {
+        {"boot_ms", bootMs},
+        {"services",
+         json::array({
+             {{"name", "rpmsg-echo"}, {"addr", 1024}, {"kind", "echo"}},
+             {{"name", "rpmsg-sensor"},
+              {"addr", 1025},
+              {"kind", "stream"},
+              {"rate_hz", 10},
+              {"size", 16}},
+             {{"name", "rpmsg-sink"}, {"addr", 1026}, {"kind", "sink"}, {"consume_every_ms", 10}},
+             {{"name", "hidden"}, {"addr", 1027}, {"kind", "echo"}, {"announce", false}},
+         })},
+        {"trace", json::array({"boot ok", "echo ready"})},
+    };
+}
+
+DaemonEnv::DaemonEnv() : tmp_(std::make_unique<simtest::TempDir>("rpmsgd-it")) {
+    sim_ = std::make_unique<simtest::Sim>(tmp_->path() + "/sim");
+}
+
+DaemonEnv::~DaemonEnv() {
+    stopDaemon();
+    stopBus();
+    sim_->shutdown();
+}
+
+std::string DaemonEnv::start(const EnvOptions& options) {
+    if (auto r = sim_->mkfw("echo.elf", options.firmware); r.exitCode != 0) {
+        return "mkfw echo.elf failed: " + r.err;
+    }
+    simtest::SimOptions simOptions;
+    simOptions.config = options.simConfig;
+    simOptions.uevents = options.uevents;
+    std::string error;
+    if (!sim_->start(simOptions, error)) {
+        return "rpmsg-sim did not start: " + error;
+    }
+    if (auto e = startBus(); !e.empty()) {
+        return e;
+    }
+    fs::create_directories(root() + "/state");
+    const std::string mnt = sim_->mountDir();
+    config_ = {
+        {"paths",
+         {{"sysfs", mnt + "/sys"},
+          {"dev", mnt + "/dev"},
+          {"debugfs", mnt + "/sys/kernel/debug"},
+          {"firmware", sim_->firmwareDir()},
+          {"state", root() + "/state"}}},
+        {"watch", {{"mode", "poll"}, {"poll_interval_ms", 50}, {"state_interval_ms", 50}}},
+        {"managers", {{"users", nlohmann::json::array()}, {"groups", {"users"}}}},
+        {"channels", {{{"match", "*"}, {"processor", "*"}, {"groups", {"nogroup"}}}}},
+    };
+    if (options.editConfig) {
+        options.editConfig(config_);
+    }
+    writeConfig(config_);
+    if (options.startDaemon) {
+        return startDaemon();
+    }
+    return {};
+}
+
+std::string DaemonEnv::startBus() {
+    const std::string dir = root() + "/bus";
+    fs::create_directories(dir);
+    ::chmod(dir.c_str(), 0755); // nobody must reach the socket
+    const std::string conf = dir + "/bus.conf";
+    simtest::writeTextFile(conf, busConfig(policyFile()));
+    const std::string socket = dir + "/bus.sock";
+    const std::string logPath = root() + "/bus.log";
+    std::vector<std::string> argv = {"/usr/bin/dbus-daemon", "--config-file=" + conf, "--nofork",
+                                     "--address=unix:path=" + socket, "--print-address=1"};
+    std::vector<char*> cargv;
+    for (auto& a : argv) {
+        cargv.push_back(a.data());
+    }
+    cargv.push_back(nullptr);
+    int out[2];
+    if (::pipe2(out, O_CLOEXEC) != 0) {
+        return std::string("pipe: ") + std::strerror(errno);
+    }
+    const int logFd = ::open(logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const pid_t parent = ::getpid();
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (::getppid() != parent) {
+            ::_exit(127);
+        }
+        const int devNull = ::open("/dev/null", O_RDONLY);
+        ::dup2(devNull, 0);
+        ::dup2(out[1], 1);
+        ::dup2(logFd, 2);
+        ::execv(cargv[0], cargv.data());
+        ::_exit(127);
+    }
+    ::close(out[1]);
+    ::close(logFd);
+    if (pid < 0) {
+        ::close(out[0]);
+        return std::string("fork: ") + std::strerror(errno);
+    }
+    busPid_ = pid;
+    busStdout_ = out[0];
+    std::string line;
+    const auto deadline = Clock::now() + 10s;
+    while (line.find('\n') == std::string::npos && Clock::now() < deadline) {
+        pollfd p{busStdout_, POLLIN, 0};
+        if (::poll(&p, 1, 100) > 0) {
+            char buf[512];
+            const ssize_t n = ::read(busStdout_, buf, sizeof buf);
+            if (n <= 0) {
+                break;
+            }
+            line.append(buf, static_cast<size_t>(n));
+        }
+    }
+    if (line.find('\n') == std::string::npos) {
+        return "dbus-daemon did not print its address within 10 s:\n" +
+               simtest::readFile(logPath).data;
+    }
+    busAddress_ = line.substr(0, line.find('\n'));
+    // The socket inherits our umask; others need write permission to connect.
+    ::chmod(socket.c_str(), 0777);
+    // Every sd-bus user in this process and its children (rpmsgd, the clients) uses it.
+    ::setenv("DBUS_SYSTEM_BUS_ADDRESS", busAddress_.c_str(), 1);
+    return {};
+}
+
+void DaemonEnv::stopBus() {
+    if (busPid_ > 0) {
+        ::kill(busPid_, SIGTERM);
+        if (!reap(busPid_, 5s)) {
+            ::kill(busPid_, SIGKILL);
+            reap(busPid_, 5s);
+        }
+        busPid_ = -1;
+    }
+    if (busStdout_ >= 0) {
+        ::close(busStdout_);
+        busStdout_ = -1;
+    }
+}
+
+void DaemonEnv::writeConfig(const nlohmann::json& config) const {
+    writeConfigText(config.dump(2) + "\n");
+}
+
+void DaemonEnv::writeConfigText(const std::string& text) const {
+    simtest::writeTextFile(configPath(), text);
+}
+
+std::string DaemonEnv::startDaemon(std::chrono::milliseconds timeout) {
+    if (daemonPid_ > 0 && daemonAlive()) {
+        return "rpmsgd is already running";
+    }
+    const std::string logPath = root() + "/rpmsgd.log";
+    const int logFd = ::open(logPath.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (logFd < 0) {
+        return "cannot open " + logPath + ": " + std::strerror(errno);
+    }
+    const std::string banner = "==== rpmsgd --config " + configPath() + " ====\n";
+    (void)!::write(logFd, banner.data(), banner.size());
+    std::vector<std::string> argv = {daemonBinary(), "--config", configPath()};
+    std::vector<char*> cargv;
+    for (auto& a : argv) {
+        cargv.push_back(a.data());
+    }
+    cargv.push_back(nullptr);
+    std::vector<std::string> envStrings;
+    for (char** e = environ; *e != nullptr; ++e) {
+        const std::string s = *e;
+        if (s.rfind("DBUS_SYSTEM_BUS_ADDRESS=", 0) != 0 && s.rfind("RPMSGD_DEBUG=", 0) != 0 &&
+            s.rfind("NOTIFY_SOCKET=", 0) != 0) {
+            envStrings.push_back(s);
+        }
+    }
+    envStrings.push_back("DBUS_SYSTEM_BUS_ADDRESS=" + busAddress_);
+    envStrings.push_back("RPMSGD_DEBUG=1");
+    std::vector<char*> cenv;
+    for (auto& s : envStrings) {
+        cenv.push_back(s.data());
+    }
+    cenv.push_back(nullptr);
+    const pid_t parent = ::getpid();
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != parent) {
+            ::_exit(127);
+        }
+        const int devNull = ::open("/dev/null", O_RDONLY);
+        ::dup2(devNull, 0);
+        ::dup2(logFd, 1);
+        ::dup2(logFd, 2);
+        ::execve(cargv[0], cargv.data(), cenv.data());
+        ::_exit(127);
+    }
+    ::close(logFd);
+    if (pid < 0) {
+        return std::string("fork: ") + std::strerror(errno);
+    }
+    daemonPid_ = pid;
+    daemonStatus_.reset();
+    const auto deadline = Clock::now() + timeout;
+    while (true) {
+        if (!daemonAlive()) {
+            return "rpmsgd exited before taking the bus name (" +
+                   describeStatus(daemonStatus_.value_or(-1)) + ")\n" + daemonLog();
+        }
+        if (nameHasOwner()) {
+            return {};
+        }
+        if (Clock::now() >= deadline) {
+            return "rpmsgd did not take the name " + std::string(BusName) + " within " +
+                   std::to_string(timeout.count()) + " ms\n" + daemonLog();
+        }
+        std::this_thread::sleep_for(20ms);
+    }
+}
+
+bool DaemonEnv::daemonAlive() {
+    if (daemonPid_ <= 0 || daemonStatus_) {
+        return false;
+    }
+    int status = 0;
+    const pid_t r = ::waitpid(daemonPid_, &status, WNOHANG);
+    if (r == daemonPid_) {
+        daemonStatus_ = status;
+        return false;
+    }
+    return r == 0;
+}
+
+std::optional<int> DaemonEnv::stopDaemon(std::chrono::milliseconds timeout) {
+    if (daemonPid_ <= 0) {
+        return std::nullopt;
+    }
+    if (daemonStatus_) {
+        return daemonStatus_;
+    }
+    ::kill(daemonPid_, SIGTERM);
+    if (auto s = reap(daemonPid_, timeout)) {
+        daemonStatus_ = *s;
+        return s;
+    }
+    killDaemon();
+    return std::nullopt;
+}
+
+void DaemonEnv::signalDaemon(int sig) const {
+    if (daemonPid_ > 0) {
+        ::kill(daemonPid_, sig);
+    }
+}
+
+void DaemonEnv::killDaemon() {
+    if (daemonPid_ <= 0 || daemonStatus_) {
+        return;
+    }
+    ::kill(daemonPid_, SIGKILL);
+    if (auto s = reap(daemonPid_, 10s)) {
+        daemonStatus_ = *s;
+    }
+}
+
+std::string DaemonEnv::daemonLog() const {
+    return "---- rpmsgd log ----\n" + simtest::readFile(root() + "/rpmsgd.log").data +
+           "--------------------\n";
+}
+
+std::string DaemonEnv::logs() {
+    return daemonLog() + "---- dbus-daemon log ----\n" +
+           simtest::readFile(root() + "/bus.log").data + sim_->log();
+}
+
+bool DaemonEnv::nameHasOwner() const {
+    try {
+        auto conn = sdbus::createSystemBusConnection();
+        auto proxy = sdbus::createProxy(*conn, "org.freedesktop.DBus", "/org/freedesktop/DBus");
+        bool has = false;
+        proxy->callMethod("NameHasOwner")
+            .onInterface("org.freedesktop.DBus")
+            .withArguments(std::string(BusName))
+            .storeResultsTo(has);
+        return has;
+    } catch (const sdbus::Error&) {
+        return false;
+    }
+}
+
+std::string DaemonEnv::ctl(const std::vector<std::string>& args) const {
+    const auto r = sim_->ctl(args);
+    if (r.exitCode == 0) {
+        return {};
+    }
+    std::string cmd;
+    for (const auto& a : args) {
+        cmd += " " + a;
+    }
+    return "ctl" + cmd + " failed (" + std::to_string(r.exitCode) + "): " + r.err;
+}
+
+} // namespace itest

@@ -1,0 +1,112 @@
+#pragma once
+// The world one integration test runs in: a temporary directory, an rpmsg-sim mount with the
+// echo firmware, a private system-like dbus-daemon whose config includes our real bus policy,
+// and the real rpmsgd binary configured to look into the sim mount. No GoogleTest here: the
+// udev watcher test builds a whole environment inside a forked child (private network
+// namespace) and reports through a pipe.
+
+#include "sim_harness.h"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+
+#include <nlohmann/json.hpp>
+
+namespace itest {
+
+using namespace std::chrono_literals;
+
+inline constexpr const char* BusName = "org.rpmsgd.Broker1";
+inline constexpr const char* RootPath = "/org/rpmsgd/Broker1";
+
+/// @brief The rpmsgd binary: $RPMSGD, else the path meson configured.
+std::string daemonBinary();
+/// @brief The bus policy file: $RPMSGD_POLICY, else dbus/org.rpmsgd.Broker1.conf in the source.
+std::string policyFile();
+/// @brief Why integration tests cannot run here (not root, no /dev/fuse, missing binaries).
+std::string skipReason();
+
+/// @brief The fixture's firmware: rpmsg-echo@1024 (echo), rpmsg-sensor@1025 (stream),
+/// rpmsg-sink@1026 (sink), hidden@1027 (echo, not announced); trace "boot ok", "echo ready".
+nlohmann::json echoFirmwareSpec(int bootMs = 20);
+
+/// @brief How to build the environment.
+struct EnvOptions {
+    nlohmann::json firmware = echoFirmwareSpec(); ///< written to FW/echo.elf
+    nlohmann::json simConfig = simtest::defaultConfig("echo.elf");
+    bool uevents = false;    ///< rpmsg-sim --uevents (only inside a private network namespace)
+    bool startDaemon = true; ///< start rpmsgd and wait for its name
+    /// @brief Edits the rpmsgd config after the defaults (paths into the mount, poll mode at
+    /// 50 ms, managers group "users", channel rule "*" for group "nogroup") are filled in.
+    std::function<void(nlohmann::json&)> editConfig;
+};
+
+/// @brief One environment; the destructor stops rpmsgd, the bus and the sim, in that order.
+class DaemonEnv {
+public:
+    DaemonEnv();
+    ~DaemonEnv();
+    DaemonEnv(const DaemonEnv&) = delete;
+    DaemonEnv& operator=(const DaemonEnv&) = delete;
+
+    /// @brief Builds everything; returns "" or a sentence (with logs) saying what failed.
+    std::string start(const EnvOptions& options);
+
+    /// @brief Starts rpmsgd (again) and waits up to @p timeout for its bus name; "" or why not
+    /// (with its log).
+    std::string startDaemon(std::chrono::milliseconds timeout = 10s);
+    /// @brief SIGTERM, wait up to @p timeout (SIGKILL after that). Returns the wait status, or
+    /// nullopt when it had to be killed (or was not running).
+    std::optional<int> stopDaemon(std::chrono::milliseconds timeout = 5s);
+    /// @brief Sends @p sig to rpmsgd.
+    void signalDaemon(int sig) const;
+    /// @brief SIGKILL and reap.
+    void killDaemon();
+    /// @brief True while rpmsgd runs.
+    bool daemonAlive();
+    pid_t daemonPid() const { return daemonPid_; }
+    /// @brief Everything rpmsgd wrote to stdout/stderr so far (all instances).
+    std::string daemonLog() const;
+    /// @brief rpmsgd log, bus log and sim log, for failure messages.
+    std::string logs();
+
+    /// @brief True when the bus name has an owner (one NameHasOwner call).
+    bool nameHasOwner() const;
+
+    /// @brief Rewrites the rpmsgd config file (a later Reload/SIGHUP picks it up).
+    void writeConfig(const nlohmann::json& config) const;
+    /// @brief Writes raw text as the rpmsgd config file.
+    void writeConfigText(const std::string& text) const;
+    const nlohmann::json& config() const { return config_; }
+    std::string configPath() const { return root() + "/rpmsgd.json"; }
+
+    const std::string& root() const { return tmp_->path(); }
+    const std::string& busAddress() const { return busAddress_; }
+    simtest::Sim& sim() { return *sim_; }
+    const simtest::Sim& sim() const { return *sim_; }
+    /// @brief MOUNT/rel.
+    std::string mountPath(const std::string& rel) const { return sim_->path(rel); }
+    std::string firmwareDir() const { return sim_->firmwareDir(); }
+
+    /// @brief `rpmsg-sim ctl MOUNT args...`; "" on success, else the error output.
+    std::string ctl(const std::vector<std::string>& args) const;
+
+private:
+    std::string startBus();
+    void stopBus();
+
+    std::unique_ptr<simtest::TempDir> tmp_;
+    std::unique_ptr<simtest::Sim> sim_;
+    nlohmann::json config_;
+    pid_t busPid_ = -1;
+    int busStdout_ = -1;
+    std::string busAddress_;
+    pid_t daemonPid_ = -1;
+    std::optional<int> daemonStatus_;
+};
+
+} // namespace itest
