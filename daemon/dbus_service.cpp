@@ -616,8 +616,32 @@ void DbusService::readUpload(int fd, sdbus::Result<std::string>&& result, const 
         uploads_[id] = std::move(u);
         return finishUpload(id, EFBIG);
     }
-    // Read without ever blocking the loop: a pipe whose writer is slow or stuck must not stall
-    // every other client. A regular file is read the same way (it is always readable).
+    if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) {
+        // A file never blocks (and epoll refuses it): read it at once, within the limit.
+        uploads_[id] = std::move(u);
+        Upload& up = *uploads_[id];
+        uint8_t buf[65536];
+        off_t off = 0;
+        for (;;) {
+            ssize_t n = ::pread(fd, buf, sizeof buf, off);
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n < 0) {
+                return finishUpload(id, errno);
+            }
+            if (n == 0) {
+                return finishUpload(id, 0);
+            }
+            if (up.data.size() + size_t(n) > firmwareMaxBytes_) {
+                return finishUpload(id, EFBIG);
+            }
+            up.data.insert(up.data.end(), buf, buf + n);
+            off += n;
+        }
+    }
+    // A pipe or socket is read without ever blocking the loop: a writer that is slow or stuck
+    // must not stall every other client.
     int flags = fcntl(fd, F_GETFL);
     if (flags >= 0 && !(flags & O_NONBLOCK)) {
         fcntl(fd, F_SETFL, flags | O_NONBLOCK);

@@ -1,6 +1,6 @@
 // org.rpmsgd.Broker1.Processor: properties, lifecycle, firmware, recovery/coredump settings,
-// crashes, trace buffers and who may do what. (LoadFirmware and saved coredumps are not
-// implemented yet and are not tested beyond authorization.)
+// crashes, trace buffers and who may do what. (LoadFirmware and saved coredumps: see
+// firmware_coredump_test.cpp.)
 
 #include "fixture.h"
 
