@@ -474,13 +474,24 @@ Caller DbusService::caller(sdbus::IObject& object) {
     if (!msg) {
         throw Error(ErrorCode::Internal, "no message is being processed");
     }
+    std::string sender = msg->getSender();
+    // A connection's credentials are fixed when it connects, and a unique name is never reused
+    // on a bus: ask the bus once per sender (each getCreds* is a synchronous round trip).
+    auto it = credentials_.find(sender);
+    if (it != credentials_.end()) {
+        return it->second;
+    }
     Caller c;
-    c.sender = msg->getSender();
+    c.sender = sender;
     c.uid = msg->getCredsUid();
     c.gids.push_back(msg->getCredsGid());
     for (gid_t g : msg->getCredsSupplementaryGids()) {
         c.gids.push_back(g);
     }
+    if (credentials_.size() >= 4096) {
+        credentials_.clear(); // bounded; departed senders are also dropped as they leave
+    }
+    credentials_[sender] = c;
     return c;
 }
 
@@ -516,6 +527,7 @@ void DbusService::senderGone(const std::string& sender) {
     }
     log::info("Client " + sender + " left the bus", {{"OWNER", sender}});
     tracked_.erase(sender);
+    credentials_.erase(sender);
     registry_->clientGone(sender);
     for (auto it = waiters_.begin(); it != waiters_.end();) {
         if (it->second->sender == sender) {

@@ -108,6 +108,7 @@ private:
     std::map<std::string, std::unique_ptr<ChannelObject>> channels_;
     std::map<uint64_t, std::unique_ptr<EndpointObject>> endpoints_;
     std::map<std::string, sdbus::Slot> tracked_;
+    std::map<std::string, Caller> credentials_; ///< per unique name, see caller()
     std::unique_ptr<sdbus::IProxy> busProxy_;
     std::map<uint64_t, std::unique_ptr<Waiter>> waiters_;
     std::vector<std::pair<std::string, std::shared_ptr<void>>> graveyard_;
