@@ -208,7 +208,8 @@ void Registry::rescan() {
     }
 }
 
-void Registry::pollStates() {
+bool Registry::pollStates() {
+    bool changed = false;
     for (auto& [id, p] : processors_) {
         if (!p.remoteproc) {
             continue;
@@ -216,8 +217,10 @@ void Registry::pollStates() {
         std::string s = kernel_.state(id);
         if (!s.empty() && s != p.state) {
             refreshState(p, s);
+            changed = true;
         }
     }
+    return changed;
 }
 
 void Registry::updateProcessor(Processor& p, const ProcessorSnapshot& s) {

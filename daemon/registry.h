@@ -135,8 +135,9 @@ public:
 
     /// @brief Re-reads the truth from the kernel and reports every difference.
     void rescan();
-    /// @brief Reads only each processor's state (the kernel sends no notification for it).
-    void pollStates();
+    /// @brief Reads only each processor's state (the kernel sends no notification for it);
+    /// true if any changed.
+    bool pollStates();
     /// @brief Replaces the policy; endpoints whose owner is no longer allowed are ended.
     void setPolicy(Policy policy);
 

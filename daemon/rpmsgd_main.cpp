@@ -196,22 +196,12 @@ private:
 
     void pollStates() {
         try {
-            size_t before = stateVersion();
-            registry_->pollStates();
-            if (stateVersion() != before) {
+            if (registry_->pollStates()) {
                 rescan(); // a state change comes with devices coming or going
             }
         } catch (const std::exception& e) {
             log::warning(std::string("Failed to read processor states, ignoring: ") + e.what());
         }
-    }
-
-    size_t stateVersion() const {
-        size_t h = 0;
-        for (const auto& [id, p] : registry_->processors()) {
-            h = h * 31 + std::hash<std::string>()(p.state);
-        }
-        return h;
     }
 
     void startWatching() {

@@ -412,6 +412,8 @@ struct Simulator::Impl {
     std::shared_ptr<Processor> findProcessor(const std::string& key);
     void buildProcessorTree(const std::shared_ptr<Processor>& p);
     void buildDebugfs(const std::shared_ptr<Processor>& p);
+    /// `recovery` in sysfs (sysfs_streq) and in debugfs (strncmp, at most 10 bytes).
+    AttrOps recoveryAttr(std::weak_ptr<Processor> weak, bool debugfs);
 
     long storeState(const std::shared_ptr<Processor>& p, std::string_view buf);
     long storeFirmware(const std::shared_ptr<Processor>& p, std::string_view buf);
@@ -599,21 +601,7 @@ void Simulator::Impl::buildProcessorTree(const std::shared_ptr<Processor>& p) {
                          auto sp = weak.lock();
                          return sp ? storeState(sp, buf) : -ENODEV;
                      }});
-    vfs.attr(p->dir, "recovery", rw,
-             AttrOps{.show =
-                         [weak] {
-                             auto sp = weak.lock();
-                             return std::string(sp && sp->recoveryDisabled ? "disabled\n"
-                                                                           : "enabled\n");
-                         },
-                     .storeAsync =
-                         [this, weak](std::string_view buf, RequestPtr req) {
-                             auto sp = weak.lock();
-                             if (!sp) {
-                                 return req->replyError(ENODEV);
-                             }
-                             storeRecovery(sp, buf, std::move(req), false);
-                         }});
+    vfs.attr(p->dir, "recovery", rw, recoveryAttr(weak, false));
     vfs.attr(p->dir, "coredump", rw,
              AttrOps{.show =
                          [weak] {
@@ -630,6 +618,25 @@ void Simulator::Impl::buildProcessorTree(const std::shared_ptr<Processor>& p) {
     p->classLink = vfs.symlink(sysClassRemoteproc, p->id, p->dir->path());
     buildDebugfs(p);
     emit("add", p->dir, p->info);
+}
+
+AttrOps Simulator::Impl::recoveryAttr(std::weak_ptr<Processor> weak, bool debugfs) {
+    return AttrOps{.show =
+                       [weak] {
+                           auto sp = weak.lock();
+                           return std::string(sp && sp->recoveryDisabled ? "disabled\n"
+                                                                         : "enabled\n");
+                       },
+                   .storeAsync =
+                       [this, weak, debugfs](std::string_view buf, RequestPtr req) {
+                           auto sp = weak.lock();
+                           if (!sp) {
+                               return req->replyError(ENODEV);
+                           }
+                           storeRecovery(sp, buf, std::move(req), debugfs);
+                       },
+                   .maxWrite = debugfs ? size_t(10) : size_t(4096),
+                   .debugfs = debugfs};
 }
 
 void Simulator::Impl::buildDebugfs(const std::shared_ptr<Processor>& p) {
@@ -672,23 +679,7 @@ void Simulator::Impl::buildDebugfs(const std::shared_ptr<Processor>& p) {
                      },
                      .maxWrite = 4096,
                      .debugfs = true});
-    vfs.attr(p->debugDir, "recovery", 0600,
-             AttrOps{.show =
-                         [weak] {
-                             auto sp = weak.lock();
-                             return std::string(sp && sp->recoveryDisabled ? "disabled\n"
-                                                                           : "enabled\n");
-                         },
-                     .storeAsync =
-                         [this, weak](std::string_view buf, RequestPtr req) {
-                             auto sp = weak.lock();
-                             if (!sp) {
-                                 return req->replyError(ENODEV);
-                             }
-                             storeRecovery(sp, buf, std::move(req), true);
-                         },
-                     .maxWrite = 10,
-                     .debugfs = true});
+    vfs.attr(p->debugDir, "recovery", 0600, recoveryAttr(weak, true));
     vfs.attr(p->debugDir, "coredump", 0600,
              AttrOps{.show =
                          [weak] {
@@ -760,7 +751,6 @@ void Simulator::Impl::removeProcessor(const std::shared_ptr<Processor>& p) {
     p->power = 0;
     p->state = RState::Deleted;
     vfs.remove(p->debugDir);
-    std::weak_ptr<Processor> weak = p;
     processors.erase(std::remove(processors.begin(), processors.end(), p), processors.end());
     // The device goes at once; an attribute opened before now answers ENODEV.
     emit("remove", p->dir, p->info);
@@ -1392,10 +1382,6 @@ void CtrlHandle::ioctl(RequestPtr req, unsigned cmd, void* arg, std::span<const 
             if (b->rawEptdev->addr) {
                 b->src = *b->rawEptdev->addr;
             }
-        }
-        if (announce && v->engine && v->nameService) {
-            // The remote learns of the channel; our remote has no use for it.
-            sim_->log(v->virtioDir->name + ": announced " + name + " to the remote");
         }
         return req->replyIoctl(0, nullptr, 0);
     }

@@ -2,6 +2,7 @@
 // asynchronous channel announcements, the 6.6 power refcount, teardown (kernel-abi.md §1.1,
 // §1.6, §3, §6.4 "Remote goes away", §7).
 
+#include "common/firmware_image.h"
 #include "sim_fixture.h"
 
 #include <algorithm>
@@ -33,7 +34,7 @@ TEST_F(Lifecycle, DefaultFirmwareNameIsLookedUpInFirmwareDir) {
     EXPECT_EQ(state(), "running");
 }
 
-class DefectiveImage : public SimTest, public ::testing::WithParamInterface<const char*> {};
+class DefectiveImage : public SimTest, public ::testing::WithParamInterface<std::string> {};
 
 TEST_P(DefectiveImage, StartIsEINVALAndStaysOffline) {
     ASSERT_NO_FATAL_FAILURE(startEchoSim());
@@ -50,16 +51,8 @@ TEST_P(DefectiveImage, StartIsEINVALAndStaysOffline) {
     EXPECT_EQ(state(), "running");
 }
 
-INSTANTIATE_TEST_SUITE_P(AllDefects, DefectiveImage,
-                         ::testing::Values("bad-magic", "too-small", "no-section-headers",
-                                           "no-resource-table", "truncated-resource-table",
-                                           "bad-resource-table-version", "no-loadable-segments",
-                                           "big-endian", "segment-beyond-file"),
-                         [](const auto& info) {
-                             std::string n = info.param;
-                             std::replace(n.begin(), n.end(), '-', '_');
-                             return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(AllDefects, DefectiveImage, ::testing::ValuesIn(rpmsgd::fw::defectNames()),
+                         defectTestName);
 
 TEST_F(Lifecycle, StartIsSynchronousAndChannelsComeLater) {
     ASSERT_NO_FATAL_FAILURE(startEchoSim(echoSpec(300)));

@@ -2,7 +2,7 @@
 // firmware"; kernel-abi.md §3). These need no mount, only the binary.
 
 #include "common/firmware_image.h"
-#include "sim_harness.h"
+#include "sim_fixture.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -139,7 +139,7 @@ TEST_F(Mkfw, CliAndLibraryBuildTheSameImage) {
     EXPECT_EQ(lib.image->behaviour, cli.image->behaviour);
 }
 
-class MkfwDefect : public Mkfw, public ::testing::WithParamInterface<const char*> {};
+class MkfwDefect : public Mkfw, public ::testing::WithParamInterface<std::string> {};
 
 TEST_P(MkfwDefect, BuildsAnImageTheParserRejectsWithEINVAL) {
     const auto r = mkfw(fullSpec(), "bad.elf", GetParam());
@@ -150,16 +150,8 @@ TEST_P(MkfwDefect, BuildsAnImageTheParserRejectsWithEINVAL) {
     EXPECT_FALSE(parsed.problem.message.empty());
 }
 
-INSTANTIATE_TEST_SUITE_P(AllDefects, MkfwDefect,
-                         ::testing::Values("bad-magic", "too-small", "no-section-headers",
-                                           "no-resource-table", "truncated-resource-table",
-                                           "bad-resource-table-version", "no-loadable-segments",
-                                           "big-endian", "segment-beyond-file"),
-                         [](const auto& info) {
-                             std::string n = info.param;
-                             std::replace(n.begin(), n.end(), '-', '_');
-                             return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(AllDefects, MkfwDefect, ::testing::ValuesIn(rpmsgd::fw::defectNames()),
+                         defectTestName);
 
 TEST_F(Mkfw, InvalidSpecNamesTheJsonPath) {
     auto spec = fullSpec();

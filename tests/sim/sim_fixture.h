@@ -6,6 +6,7 @@
 #include "rpmsg_uapi.h"
 #include "sim_harness.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fcntl.h>
@@ -150,5 +151,12 @@ int runInChild(const std::function<int()>& fn, std::chrono::milliseconds timeout
 
 /// @brief Drops to uid/gid 65534 with no supplementary groups; false on failure.
 bool dropToNobody();
+
+/// @brief GoogleTest parameter name for a defect name ("bad-magic" -> "bad_magic").
+inline std::string defectTestName(const ::testing::TestParamInfo<std::string>& info) {
+    std::string n = info.param;
+    std::replace(n.begin(), n.end(), '-', '_');
+    return n;
+}
 
 } // namespace simtest
