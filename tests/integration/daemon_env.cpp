@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <poll.h>
 #include <sstream>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
@@ -195,38 +194,16 @@ std::string DaemonEnv::startBus() {
     const std::string logPath = root() + "/bus.log";
     std::vector<std::string> argv = {"/usr/bin/dbus-daemon", "--config-file=" + conf, "--nofork",
                                      "--address=unix:path=" + socket, "--print-address=1"};
-    std::vector<char*> cargv;
-    for (auto& a : argv) {
-        cargv.push_back(a.data());
+    std::string error;
+    simtest::SpawnOptions spawn;
+    spawn.logPath = logPath;
+    spawn.captureStdout = true;
+    simtest::Spawned bus = simtest::spawnLogged(argv, spawn, error);
+    if (bus.pid < 0) {
+        return error;
     }
-    cargv.push_back(nullptr);
-    int out[2];
-    if (::pipe2(out, O_CLOEXEC) != 0) {
-        return std::string("pipe: ") + std::strerror(errno);
-    }
-    const int logFd = ::open(logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    const pid_t parent = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (::getppid() != parent) {
-            ::_exit(127);
-        }
-        const int devNull = ::open("/dev/null", O_RDONLY);
-        ::dup2(devNull, 0);
-        ::dup2(out[1], 1);
-        ::dup2(logFd, 2);
-        ::execv(cargv[0], cargv.data());
-        ::_exit(127);
-    }
-    ::close(out[1]);
-    ::close(logFd);
-    if (pid < 0) {
-        ::close(out[0]);
-        return std::string("fork: ") + std::strerror(errno);
-    }
-    busPid_ = pid;
-    busStdout_ = out[0];
+    busPid_ = bus.pid;
+    busStdout_ = bus.stdoutFd;
     std::string line;
     const auto deadline = Clock::now() + 10s;
     while (line.find('\n') == std::string::npos && Clock::now() < deadline) {
@@ -286,12 +263,8 @@ std::string DaemonEnv::startDaemon(std::chrono::milliseconds timeout) {
     }
     const std::string banner = "==== rpmsgd --config " + configPath() + " ====\n";
     (void)!::write(logFd, banner.data(), banner.size());
+    ::close(logFd);
     std::vector<std::string> argv = {daemonBinary(), "--config", configPath()};
-    std::vector<char*> cargv;
-    for (auto& a : argv) {
-        cargv.push_back(a.data());
-    }
-    cargv.push_back(nullptr);
     std::vector<std::string> envStrings;
     for (char** e = environ; *e != nullptr; ++e) {
         const std::string s = *e;
@@ -302,30 +275,17 @@ std::string DaemonEnv::startDaemon(std::chrono::milliseconds timeout) {
     }
     envStrings.push_back("DBUS_SYSTEM_BUS_ADDRESS=" + busAddress_);
     envStrings.push_back("RPMSGD_DEBUG=1");
-    std::vector<char*> cenv;
-    for (auto& s : envStrings) {
-        cenv.push_back(s.data());
+    std::string error;
+    simtest::SpawnOptions spawn;
+    spawn.logPath = logPath;
+    spawn.appendLog = true;
+    spawn.env = std::move(envStrings);
+    spawn.deathSignal = SIGKILL;
+    simtest::Spawned child = simtest::spawnLogged(argv, spawn, error);
+    if (child.pid < 0) {
+        return error;
     }
-    cenv.push_back(nullptr);
-    const pid_t parent = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (::getppid() != parent) {
-            ::_exit(127);
-        }
-        const int devNull = ::open("/dev/null", O_RDONLY);
-        ::dup2(devNull, 0);
-        ::dup2(logFd, 1);
-        ::dup2(logFd, 2);
-        ::execve(cargv[0], cargv.data(), cenv.data());
-        ::_exit(127);
-    }
-    ::close(logFd);
-    if (pid < 0) {
-        return std::string("fork: ") + std::strerror(errno);
-    }
-    daemonPid_ = pid;
+    daemonPid_ = child.pid;
     daemonStatus_.reset();
     const auto deadline = Clock::now() + timeout;
     while (true) {

@@ -169,6 +169,61 @@ CommandResult runCommand(const std::vector<std::string>& argv, std::chrono::mill
     return result;
 }
 
+Spawned spawnLogged(const std::vector<std::string>& argv, const SpawnOptions& options,
+                    std::string& error) {
+    Spawned out;
+    const bool captureStdout = options.captureStdout;
+    const std::vector<std::string>& env = options.env;
+    const int deathSignal = options.deathSignal;
+    const int logFd =
+        ::open(options.logPath.c_str(),
+               O_WRONLY | O_CREAT | O_CLOEXEC | (options.appendLog ? O_APPEND : O_TRUNC), 0644);
+    int pipeFds[2] = {-1, -1};
+    if (logFd < 0 || (captureStdout && ::pipe2(pipeFds, O_CLOEXEC) != 0)) {
+        error = "cannot set up the output of " + argv.at(0) + ": " + std::strerror(errno);
+        if (logFd >= 0) {
+            ::close(logFd);
+        }
+        return out;
+    }
+    auto args = cArgv(argv);
+    std::vector<std::string> envCopy = env;
+    auto envp = cArgv(envCopy);
+    const pid_t parent = ::getpid();
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        // Only async-signal-safe calls between fork and exec: the test may have threads.
+        ::prctl(PR_SET_PDEATHSIG, deathSignal);
+        if (::getppid() != parent) {
+            ::_exit(127);
+        }
+        const int devNull = ::open("/dev/null", O_RDONLY);
+        ::dup2(devNull, 0);
+        ::dup2(captureStdout ? pipeFds[1] : logFd, 1);
+        ::dup2(logFd, 2);
+        if (env.empty()) {
+            ::execvp(args[0], args.data());
+        } else {
+            ::execvpe(args[0], args.data(), envp.data());
+        }
+        ::_exit(127);
+    }
+    if (captureStdout) {
+        ::close(pipeFds[1]);
+    }
+    ::close(logFd);
+    if (pid < 0) {
+        error = std::string("fork: ") + std::strerror(errno);
+        if (captureStdout) {
+            ::close(pipeFds[0]);
+        }
+        return out;
+    }
+    out.pid = pid;
+    out.stdoutFd = pipeFds[0];
+    return out;
+}
+
 std::string simBinary() {
     if (const char* env = std::getenv("RPMSG_SIM"); env != nullptr && *env != '\0') {
         return env;
@@ -352,41 +407,15 @@ bool Sim::start(const SimOptions& options, std::string& error) {
     }
     argv.insert(argv.end(), options.extraArgs.begin(), options.extraArgs.end());
 
-    const std::string logPath = root_ + "/sim.stderr";
-    const int logFd = ::open(logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int outPipe[2];
-    if (logFd < 0 || ::pipe2(outPipe, O_CLOEXEC) != 0) {
-        error = std::string("cannot set up the sim's output: ") + std::strerror(errno);
-        if (logFd >= 0) {
-            ::close(logFd);
-        }
+    SpawnOptions spawn;
+    spawn.logPath = root_ + "/sim.stderr";
+    spawn.captureStdout = true;
+    Spawned child = spawnLogged(argv, spawn, error);
+    if (child.pid < 0) {
         return false;
     }
-    auto args = cArgv(argv);
-    const pid_t parent = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        // Only async-signal-safe calls between fork and exec: the test may have threads.
-        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (::getppid() != parent) {
-            ::_exit(127);
-        }
-        const int devNull = ::open("/dev/null", O_RDONLY);
-        ::dup2(devNull, 0);
-        ::dup2(outPipe[1], 1);
-        ::dup2(logFd, 2);
-        ::execvp(args[0], args.data());
-        ::_exit(127);
-    }
-    ::close(outPipe[1]);
-    ::close(logFd);
-    if (pid < 0) {
-        error = std::string("fork: ") + std::strerror(errno);
-        ::close(outPipe[0]);
-        return false;
-    }
-    pid_ = pid;
-    stdoutFd_ = outPipe[0];
+    pid_ = child.pid;
+    stdoutFd_ = child.stdoutFd;
     exitStatus_.reset();
 
     const std::string want = "ready " + mount_;

@@ -5,6 +5,7 @@
 // can link it too.
 
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -32,6 +33,26 @@ struct CommandResult {
 /// kills it after @p timeout.
 CommandResult runCommand(const std::vector<std::string>& argv,
                          std::chrono::milliseconds timeout = 20s);
+
+/// @brief A child started by spawnLogged().
+struct Spawned {
+    pid_t pid = -1;
+    int stdoutFd = -1; ///< read end of its stdout when captured, else -1
+};
+
+/// @brief How spawnLogged() runs a child.
+struct SpawnOptions {
+    std::string logPath;          ///< stderr (and stdout unless captured) go here
+    bool appendLog = false;       ///< append instead of truncating
+    bool captureStdout = false;   ///< stdout to a pipe (Spawned::stdoutFd)
+    std::vector<std::string> env; ///< the whole environment; empty inherits ours
+    int deathSignal = SIGTERM;    ///< sent to the child if the test process dies
+};
+
+/// @brief Forks and runs @p argv (looked up in PATH) with stdin from /dev/null. On failure the
+/// pid is -1 and @p error says why.
+Spawned spawnLogged(const std::vector<std::string>& argv, const SpawnOptions& options,
+                    std::string& error);
 
 /// @brief The rpmsg-sim binary: $RPMSG_SIM, else `../../sim/rpmsg-sim` next to this executable.
 std::string simBinary();
