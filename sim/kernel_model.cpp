@@ -318,6 +318,7 @@ struct Processor : std::enable_shared_from_this<Processor> {
     uint32_t crashCount = 0;
     bool canDetach = false;
     bool sysfsReadOnly = false;
+    bool bare = false; // a virtio transport with no remoteproc: no sysfs/debugfs of its own
     NodePtr platformDir, dir, classLink, debugDir, traceNode;
     DeviceInfo info;
     std::optional<fw::Image> image;  // the resource table in effect (table_ptr)
@@ -514,6 +515,25 @@ void Simulator::Impl::start() {
         addProcessor(pc, false);
     }
     for (size_t i = 0; i < config.processors.size() && i < processors.size(); ++i) {
+        if (processors[i]->bare) {
+            // The transport probes at registration: the remote is there from the start.
+            std::weak_ptr<Processor> weak = processors[i];
+            sched.post([this, weak] {
+                auto p = weak.lock();
+                if (!p) {
+                    return;
+                }
+                std::vector<uint8_t> bytes;
+                std::optional<fw::Image> image;
+                if (int r = loadFirmware(p, bytes, image)) {
+                    log(p->id + ": transport has no remote: " + strerror(r));
+                    return;
+                }
+                p->power = 1;
+                startWith(p, std::move(bytes), std::move(*image), RState::Attached);
+            });
+            continue;
+        }
         if (config.processors[i].autoBoot) {
             // auto_boot boots asynchronously at registration (request_firmware_nowait).
             std::weak_ptr<Processor> weak = processors[i];
@@ -531,8 +551,13 @@ void Simulator::Impl::start() {
 
 std::shared_ptr<Processor> Simulator::Impl::addProcessor(const ProcessorConfig& pc, bool hotplug) {
     auto p = std::make_shared<Processor>();
-    p->index = rprocIda.alloc();
-    p->id = "remoteproc" + std::to_string(p->index);
+    p->bare = !pc.remoteproc;
+    if (!p->bare) {
+        p->index = rprocIda.alloc();
+        p->id = "remoteproc" + std::to_string(p->index);
+    } else {
+        p->id = pc.name; // no remoteproc index; the kernel names nothing after it
+    }
     p->name = pc.name;
     p->firmware = pc.firmware.empty() ? "rproc-" + pc.name + "-fw" : pc.firmware;
     p->recoveryDisabled = !pc.recovery;
@@ -543,7 +568,16 @@ std::shared_ptr<Processor> Simulator::Impl::addProcessor(const ProcessorConfig& 
     p->state = pc.detached ? RState::Detached : RState::Offline;
     p->sysfsReadOnly = pc.sysfsReadOnly;
     processors.push_back(p);
-    buildProcessorTree(p);
+    if (p->bare) {
+        // Like a virtio-mmio platform device: the virtio device sits right under it.
+        p->platformDir = vfs.mkdirs("/sys/devices/platform/sim-" + p->name);
+        p->dir = p->platformDir;
+        p->info = DeviceInfo{"platform", {{"DRIVER", "virtio-mmio"}}};
+        deviceFiles(p->dir, "/sys/bus/platform", std::make_shared<DeviceInfo>(p->info));
+        emit("add", p->dir, p->info);
+    } else {
+        buildProcessorTree(p);
+    }
     if (hotplug) {
         log("hot-plugged " + p->id + " (" + p->name + ")");
     }
@@ -756,7 +790,9 @@ void Simulator::Impl::removeProcessor(const std::shared_ptr<Processor>& p) {
     emit("remove", p->dir, p->info);
     vfs.remove(p->classLink);
     vfs.remove(p->platformDir);
-    rprocIda.release(p->index);
+    if (!p->bare) {
+        rprocIda.release(p->index);
+    }
     log("removed " + p->id + " (" + p->name + ")");
 }
 
@@ -919,7 +955,7 @@ void Simulator::Impl::startWith(const std::shared_ptr<Processor>& p, std::vector
     }
     p->traceBuf.clear();
     p->image = std::move(image);
-    if (p->traceLen && !p->traceNode) {
+    if (p->traceLen && !p->traceNode && p->debugDir) {
         std::weak_ptr<Processor> weak = p;
         p->traceNode = vfs.attr(p->debugDir, "trace0", 0400,
                                 AttrOps{.show =
@@ -1073,7 +1109,9 @@ void Simulator::Impl::startSubdevices(const std::shared_ptr<Processor>& p) {
     int bufs = num < 256 ? int(2 * num) : 512;
     v->txTotal = v->txFree = bufs / 2;
     v->virtioIndex = virtioIda.alloc();
-    if (profile.platformVdev) {
+    if (p->bare) {
+        v->vdevDir = nullptr; // the transport's own device is the virtio device's parent
+    } else if (profile.platformVdev) {
         v->platformId = platformIda.alloc();
         v->vdevDir = vfs.dir(p->dir, "rproc-virtio." + std::to_string(v->platformId) + ".auto");
         v->vdevInfo = {"platform",
@@ -1088,7 +1126,7 @@ void Simulator::Impl::startSubdevices(const std::shared_ptr<Processor>& p) {
     }
     emit("add", v->vdevDir, v->vdevInfo);
     std::string virtioName = "virtio" + std::to_string(v->virtioIndex);
-    v->virtioDir = vfs.dir(v->vdevDir, virtioName);
+    v->virtioDir = vfs.dir(p->bare ? p->dir : v->vdevDir, virtioName);
     v->virtioInfo = {"virtio",
                      {{"DRIVER", "virtio_rpmsg_bus"}, {"MODALIAS", "virtio:d00000007v00000000"}}};
     deviceFiles(v->virtioDir, "/sys/bus/virtio", std::make_shared<DeviceInfo>(v->virtioInfo));
@@ -2125,6 +2163,8 @@ Simulator::ControlResult Simulator::Impl::control(const std::vector<std::string>
             return *e;
         if (auto e = proc(args[1], p))
             return *e;
+        if (p->bare)
+            return fail(p->id + " is a transport without a remoteproc: it cannot crash");
         unsigned type = 2;
         if (args.size() > 2) {
             const std::string& t = args[2];

@@ -130,7 +130,7 @@ bool parseSimConfig(const std::string& text, SimConfig& out, std::string& error)
                 const json& p = procs[i];
                 checkKeys(p, path,
                           {"name", "firmware", "recovery", "coredump", "auto_boot", "initial_state",
-                           "sysfs_read_only"});
+                           "sysfs_read_only", "remoteproc"});
                 ProcessorConfig pc;
                 if (!p.contains("name")) {
                     throw Bad{path + "/name: missing"};
@@ -166,6 +166,17 @@ bool parseSimConfig(const std::string& text, SimConfig& out, std::string& error)
                 }
                 if (p.contains("sysfs_read_only")) {
                     pc.sysfsReadOnly = getBool(p["sysfs_read_only"], path + "/sysfs_read_only");
+                }
+                if (p.contains("remoteproc")) {
+                    pc.remoteproc = getBool(p["remoteproc"], path + "/remoteproc");
+                    if (!pc.remoteproc && (p.contains("initial_state") || p.contains("auto_boot") ||
+                                           p.contains("recovery") || p.contains("coredump") ||
+                                           p.contains("sysfs_read_only"))) {
+                        throw Bad{path +
+                                  ": a transport without a remoteproc (\"remoteproc\": false) has "
+                                  "no initial_state, auto_boot, recovery, coredump or "
+                                  "sysfs_read_only"};
+                    }
                 }
                 c.processors.push_back(pc);
             }

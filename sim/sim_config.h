@@ -15,6 +15,10 @@ struct ProcessorConfig {
     bool autoBoot = false;
     bool detached = false; ///< initial_state "detached"
     bool sysfsReadOnly = false;
+    /// @brief false: a virtio-rpmsg transport with no remoteproc (a hypervisor's or vhost-user
+    /// device): always attached from mount, its remote described by `firmware`, no remoteproc
+    /// sysfs or debugfs.
+    bool remoteproc = true;
 };
 
 struct SimConfig {

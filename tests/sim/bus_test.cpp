@@ -236,5 +236,74 @@ TEST_F(RpmsgRaw, AnnouncedRawChannelIsBoundToRpmsgChar) {
     EXPECT_TRUE(waitFor([&] { return !exists(busDev(dev)) && !exists("dev/" + ept); }));
 }
 
+// A virtio-rpmsg transport with no remoteproc ("remoteproc": false): the virtio device sits
+// right under its platform device, as with virtio-mmio; it is there from mount.
+class BareTransport : public SimTest {
+protected:
+    void SetUp() override {
+        SimTest::SetUp();
+        if (IsSkipped() || HasFatalFailure()) {
+            return;
+        }
+        ASSERT_NO_FATAL_FAILURE(startEchoSim(echoSpec(), [](nlohmann::json& c) {
+            c["processors"].push_back(
+                {{"name", "vhost0"}, {"firmware", "echo.elf"}, {"remoteproc", false}});
+        }));
+        ASSERT_TRUE(waitFor([&] { return exists(busDev("virtio0.rpmsg-echo.-1.1024")); }, 5s));
+    }
+};
+
+TEST_F(BareTransport, VirtioDeviceHasNoRemoteprocParent) {
+    EXPECT_EQ(resolved(busDev("virtio0.rpmsg-echo.-1.1024")),
+              "sys/devices/platform/sim-vhost0/virtio0/virtio0.rpmsg-echo.-1.1024");
+    EXPECT_TRUE(exists("sys/bus/virtio/devices/virtio0"));
+    EXPECT_EQ(readAttr("sys/devices/platform/sim-vhost0/virtio0/device"), "0x0007\n");
+    // Only cm4 and dsp are remote processors.
+    EXPECT_TRUE(exists(rproc(0)));
+    EXPECT_TRUE(exists(rproc(1)));
+    EXPECT_FALSE(exists(rproc(2)));
+    EXPECT_FALSE(exists("sys/kernel/debug/remoteproc/remoteproc2"));
+    const auto p = processor("vhost0");
+    ASSERT_FALSE(p.is_null());
+    EXPECT_EQ(p["state"], "attached");
+    EXPECT_EQ(p["virtio"], "virtio0");
+}
+
+TEST_F(BareTransport, EndpointsWorkThroughItsCtrlDevice) {
+    Fd ctrl = openCtrlOf("vhost0");
+    ASSERT_TRUE(ctrl.valid());
+    const std::string dev = createEptDev(ctrl.get(), "rpmsg-echo", 0xffffffff, 1024);
+    Fd ep = openDev(dev);
+    ASSERT_TRUE(ep.valid());
+    ASSERT_EQ(::write(ep.get(), "hello", 5), 5);
+    EXPECT_EQ(readMessage(ep.get()).data, "hello");
+}
+
+TEST_F(BareTransport, CannotCrashAndRemovalTearsItDown) {
+    const auto crash = ctl({"crash", "vhost0"});
+    EXPECT_NE(crash.exitCode, 0);
+    EXPECT_NE(crash.err.find("without a remoteproc"), std::string::npos) << crash.err;
+    Fd ctrl = openCtrlOf("vhost0");
+    const std::string dev = createEptDev(ctrl.get(), "rpmsg-echo", 0xffffffff, 1024);
+    Fd ep = openDev(dev);
+    ctlOk({"remove-processor", "vhost0"});
+    EXPECT_EQ(::write(ep.get(), "x", 1), -1);
+    EXPECT_EQ(errno, EPIPE);
+    EXPECT_FALSE(exists("sys/devices/platform/sim-vhost0"));
+    EXPECT_FALSE(exists(busDev("virtio0.rpmsg-echo.-1.1024")));
+    EXPECT_TRUE(processor("vhost0").is_null());
+}
+
+TEST_F(BareTransport, ConfigRefusesRemoteprocOnlyKeys) {
+    TempDir dir;
+    const std::string cfg = dir.path() + "/bad.json";
+    writeTextFile(cfg,
+                  R"({"processors": [{"name": "v", "remoteproc": false, "recovery": "enabled"}]})");
+    const auto r = runCommand({simBinary(), dir.path(), "--config", cfg});
+    EXPECT_NE(r.exitCode, 0);
+    EXPECT_NE(r.err.find("/processors/0"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("recovery"), std::string::npos) << r.err;
+}
+
 } // namespace
 } // namespace simtest
