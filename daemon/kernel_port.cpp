@@ -221,6 +221,8 @@ void RealKernelPort::dismissCoredump(const std::string& device) {
 
 size_t RealKernelPort::destroyStaleEndpoints(const std::string& prefix, const std::string& keep) {
     size_t n = 0;
+    staleWarnings_.clear();
+    staleLeft_ = 0;
     for (const auto& c : kernel::listCtrls(paths_)) {
         for (const auto& e : kernel::listEptdevs(paths_, c.name)) {
             if (e.name.rfind(prefix, 0) != 0 || e.name.rfind(keep, 0) == 0) {
@@ -229,8 +231,11 @@ size_t RealKernelPort::destroyStaleEndpoints(const std::string& prefix, const st
             std::string reason;
             if (kernel::destroyStaleEptdev(paths_, e.device, &reason)) {
                 ++n;
-            } else if (!reason.empty()) {
-                staleWarnings_.push_back(e.device + " (" + e.name + "): " + reason);
+            } else {
+                ++staleLeft_;
+                if (!reason.empty()) {
+                    staleWarnings_.push_back(e.device + " (" + e.name + "): " + reason);
+                }
             }
         }
     }

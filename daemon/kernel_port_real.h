@@ -44,6 +44,9 @@ public:
     /// staleWarnings().
     size_t destroyStaleEndpoints(const std::string& prefix, const std::string& keep);
     const std::vector<std::string>& staleWarnings() const { return staleWarnings_; }
+    /// @brief True when the last destroyStaleEndpoints() left some (held open by a client: an
+    /// eptdev has one opener); calling it again later destroys them once they are closed.
+    bool staleEndpointsLeft() const { return staleLeft_ > 0; }
 
 private:
     std::vector<kernel::ChannelInfo> busDevices();
@@ -53,6 +56,7 @@ private:
     std::vector<kernel::CtrlInfo> ctrlCache_;
     size_t firmwareMaxBytes_;
     std::vector<std::string> staleWarnings_;
+    size_t staleLeft_ = 0;
 };
 
 } // namespace rpmsgd

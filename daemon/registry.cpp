@@ -2,6 +2,7 @@
 
 #include "common/firmware_image.h"
 #include "errors.h"
+#include "fd_store.h"
 #include "log.h"
 
 #include <algorithm>
@@ -749,8 +750,7 @@ OpenResult Registry::createEndpoint(const Caller& caller, const Processor& p,
     }
     uint64_t n = nextEndpoint_++;
     // A name unique to this daemon, so the new /dev/rpmsgN can be told apart in sysfs.
-    std::string kernelName =
-        "rpmsgd-" + std::to_string(getpid() % 100000) + "-" + std::to_string(n);
+    std::string kernelName = ownKernelPrefix() + std::to_string(n);
     OpenedEndpoint opened = kernel_.createEndpoint(
         p.ctrl, kernelName, options.localAddress ? *options.localAddress : AddrAny, remoteAddress,
         options.nonblock);
@@ -774,6 +774,9 @@ OpenResult Registry::createEndpoint(const Caller& caller, const Processor& p,
     e.ownerGids = caller.gids;
     e.fd = opened.fd;
     endpoints_[n] = e;
+    if (fdStore_) {
+        fdStore_->add(FdStore::endpointName(n), opened.fd);
+    }
     if (!channelKey.empty()) {
         auto& ch = channels_[channelKey];
         ++ch.endpoints;
@@ -784,6 +787,11 @@ OpenResult Registry::createEndpoint(const Caller& caller, const Processor& p,
                   " of " + p.id + " for " + caller.sender + " uid " + std::to_string(caller.uid),
               {{"PROCESSOR", p.id}, {"ENDPOINT", std::to_string(n)}, {"OWNER", caller.sender}});
     return OpenResult{clientFd, n, 496};
+}
+
+std::string Registry::ownKernelPrefix() {
+    // pid % 100000 keeps the name short (RPMSG_NAME_SIZE is 32 with the NUL).
+    return KernelPrefix + std::to_string(getpid() % 100000) + "-";
 }
 
 void Registry::close(const Caller& caller, uint64_t number) {
@@ -841,6 +849,9 @@ void Registry::endEndpoint(uint64_t number, const std::string& why) {
         log::warning("Failed to destroy endpoint " + e.device + ", ignoring: " + ex.what());
     }
     ::close(e.fd);
+    if (fdStore_) {
+        fdStore_->remove(FdStore::endpointName(number));
+    }
     endpoints_.erase(it);
     if (!e.channelKey.empty()) {
         auto cit = channels_.find(e.channelKey);

@@ -20,6 +20,8 @@
 
 namespace rpmsgd {
 
+class FdStore;
+
 /// @brief Who is calling: the bus connection and its credentials.
 struct Caller {
     std::string sender; ///< unique bus name
@@ -130,6 +132,15 @@ public:
     Registry(KernelPort& kernel, RegistryObserver& observer, Policy policy, Store& store,
              Worker& worker);
     ~Registry();
+
+    /// @brief Keep a copy of every endpoint fd in @p store (the service manager's), so a
+    /// later instance can destroy the endpoints if this one is killed. Null: none.
+    void setFdStore(const FdStore* store) { fdStore_ = store; }
+
+    /// @brief Every kernel endpoint rpmsgd makes is named "rpmsgd-<pid>-<n>"; this is the
+    /// prefix common to all instances, and ownKernelPrefix() this instance's.
+    static constexpr const char* KernelPrefix = "rpmsgd-";
+    static std::string ownKernelPrefix();
     Registry(const Registry&) = delete;
     Registry& operator=(const Registry&) = delete;
 
@@ -187,6 +198,7 @@ public:
     void endAll();
 
 private:
+    const FdStore* fdStore_ = nullptr;
     const Processor& processor(const std::string& id) const;
     Processor& processorMutable(const std::string& id);
     void requireRemoteproc(const Processor& p, const std::string& what) const;

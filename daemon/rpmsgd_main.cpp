@@ -6,6 +6,7 @@
 #include "config/identity.h"
 #include "dbus_service.h"
 #include "errors.h"
+#include "fd_store.h"
 #include "kernel_port_real.h"
 #include "log.h"
 #include "project_version.h"
@@ -16,6 +17,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -134,15 +136,20 @@ public:
                                                    *worker_);
             service_->attach(*registry_);
 
-            // Endpoints a previous instance left behind (it was killed) are destroyed first.
-            std::string ours = "rpmsgd-" + std::to_string(getpid() % 100000) + "-";
-            size_t stale = kernel_->destroyStaleEndpoints("rpmsgd-", ours);
+            // Endpoints a previous instance left behind (it was killed) are destroyed first:
+            // those whose copies the service manager kept for us, then any other of ours.
+            registry_->setFdStore(&fdStore_);
+            destroyInheritedEndpoints();
+            size_t stale =
+                kernel_->destroyStaleEndpoints(Registry::KernelPrefix, Registry::ownKernelPrefix());
             if (stale) {
                 log::notice("Destroyed " + std::to_string(stale) +
                             " endpoint(s) left by a previous rpmsgd");
             }
             for (const auto& w : kernel_->staleWarnings()) {
-                log::warning("Failed to destroy a stale endpoint, ignoring: " + w);
+                log::warning("Cannot destroy an endpoint left by a previous rpmsgd yet (retried "
+                             "while the daemon runs): " +
+                             w);
             }
 
             watcher_ = std::make_unique<Watcher>(
@@ -194,7 +201,50 @@ private:
         }
     }
 
+    /// @brief Destroys the endpoints whose fds the service manager passed back (kept by a
+    /// killed instance through FDSTORE), and drops them from its store.
+    void destroyInheritedEndpoints() {
+        size_t destroyed = 0;
+        for (const auto& [name, fd] : FdStore::inherited()) {
+            if (FdStore::endpointNumber(name) != 0) {
+                // Already torn down (the processor went away meanwhile): POLLERR only.
+                pollfd p{fd, POLLIN, 0};
+                const bool gone = ::poll(&p, 1, 0) == 1 && (p.revents & POLLERR) != 0;
+                try {
+                    if (!gone) {
+                        kernel_->destroyEndpoint(fd); // its client's fd now fails with EPIPE
+                        ++destroyed;
+                    }
+                } catch (const std::exception& e) {
+                    log::warning("Failed to destroy an endpoint left by a previous rpmsgd (" +
+                                 name + "), ignoring: " + e.what());
+                }
+            } else {
+                log::warning("Dropping the unknown fd \"" + name + "\" the service manager passed");
+            }
+            ::close(fd);
+            fdStore_.remove(name);
+        }
+        if (destroyed) {
+            log::notice("Destroyed " + std::to_string(destroyed) +
+                        " endpoint(s) a killed rpmsgd kept in the service manager's fd store");
+        }
+    }
+
     void pollStates() {
+        if (kernel_->staleEndpointsLeft()) {
+            // Held open by their clients at startup: destroyed once they are closed.
+            try {
+                if (size_t n = kernel_->destroyStaleEndpoints(Registry::KernelPrefix,
+                                                              Registry::ownKernelPrefix())) {
+                    log::notice("Destroyed " + std::to_string(n) +
+                                " endpoint(s) left by a previous rpmsgd, now that their "
+                                "clients closed them");
+                }
+            } catch (const std::exception& e) {
+                log::warning(std::string("Failed to sweep stale endpoints, ignoring: ") + e.what());
+            }
+        }
         try {
             if (registry_->pollStates()) {
                 rescan(); // a state change comes with devices coming or going
@@ -261,6 +311,7 @@ private:
     sd_event* event_ = nullptr;
     std::optional<Scheduler> scheduler_;
     std::unique_ptr<RealKernelPort> kernel_;
+    FdStore fdStore_;
     std::unique_ptr<DbusService> service_;
     std::unique_ptr<Store> store_;
     std::unique_ptr<Worker> worker_;

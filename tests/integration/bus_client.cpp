@@ -65,6 +65,9 @@ public:
 Opened toOpened(std::tuple<sdbus::UnixFd, sdbus::ObjectPath, uint32_t>&& t) {
     Opened o;
     o.fd = simtest::Fd(std::get<0>(t).release());
+    // sdbus::UnixFd copies with dup(), which drops close-on-exec: without it every process
+    // the test starts later (a restarted rpmsgd) would hold the endpoint open too.
+    ::fcntl(o.fd.get(), F_SETFD, FD_CLOEXEC);
     o.endpoint = std::get<1>(t);
     o.mtu = std::get<2>(t);
     return o;

@@ -162,6 +162,12 @@ std::string DaemonEnv::start(const EnvOptions& options) {
         return e;
     }
     fs::create_directories(root() + "/state");
+    if (options.serviceManager) {
+        manager_ = std::make_unique<ServiceManager>(root() + "/notify");
+        if (!manager_->error().empty()) {
+            return manager_->error();
+        }
+    }
     const std::string mnt = sim_->mountDir();
     config_ = {
         {"paths",
@@ -275,13 +281,31 @@ std::string DaemonEnv::startDaemon(std::chrono::milliseconds timeout) {
     }
     envStrings.push_back("DBUS_SYSTEM_BUS_ADDRESS=" + busAddress_);
     envStrings.push_back("RPMSGD_DEBUG=1");
+    std::vector<std::pair<std::string, int>> stored;
+    if (manager_) {
+        envStrings.push_back("NOTIFY_SOCKET=" + manager_->socketPath());
+        stored = manager_->storeCopies();
+        if (!stored.empty()) {
+            std::string names;
+            for (const auto& [name, fd] : stored) {
+                names += (names.empty() ? "" : ":") + name;
+            }
+            envStrings.push_back("LISTEN_FDNAMES=" + names);
+        }
+    }
     std::string error;
     simtest::SpawnOptions spawn;
+    for (const auto& [name, fd] : stored) {
+        spawn.passFds.push_back(fd);
+    }
     spawn.logPath = logPath;
     spawn.appendLog = true;
     spawn.env = std::move(envStrings);
     spawn.deathSignal = SIGKILL;
     simtest::Spawned child = simtest::spawnLogged(argv, spawn, error);
+    for (const auto& [name, fd] : stored) {
+        ::close(fd);
+    }
     if (child.pid < 0) {
         return error;
     }

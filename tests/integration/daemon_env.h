@@ -5,6 +5,7 @@
 // udev watcher test builds a whole environment inside a forked child (private network
 // namespace) and reports through a pipe.
 
+#include "service_manager.h"
 #include "sim_harness.h"
 
 #include <chrono>
@@ -40,6 +41,9 @@ struct EnvOptions {
     nlohmann::json simConfig = simtest::defaultConfig("echo.elf");
     bool uevents = false;    ///< rpmsg-sim --uevents (only inside a private network namespace)
     bool startDaemon = true; ///< start rpmsgd and wait for its name
+    /// @brief Run rpmsgd as systemd would: $NOTIFY_SOCKET and an fd store handed back to the
+    /// next instance (ServiceManager).
+    bool serviceManager = true;
     /// @brief Edits the rpmsgd config after the defaults (paths into the mount, poll mode at
     /// 50 ms, managers group "users", channel rule "*" for group "nogroup") are filled in.
     std::function<void(nlohmann::json&)> editConfig;
@@ -74,6 +78,9 @@ public:
     /// @brief rpmsgd log, bus log and sim log, for failure messages.
     std::string logs();
 
+    /// @brief The emulated service manager (null when EnvOptions::serviceManager is false).
+    ServiceManager* serviceManager() { return manager_.get(); }
+
     /// @brief True when the bus name has an owner (one NameHasOwner call).
     bool nameHasOwner() const;
 
@@ -101,6 +108,7 @@ private:
 
     std::unique_ptr<simtest::TempDir> tmp_;
     std::unique_ptr<simtest::Sim> sim_;
+    std::unique_ptr<ServiceManager> manager_;
     nlohmann::json config_;
     pid_t busPid_ = -1;
     int busStdout_ = -1;

@@ -188,7 +188,16 @@ Spawned spawnLogged(const std::vector<std::string>& argv, const SpawnOptions& op
     }
     auto args = cArgv(argv);
     std::vector<std::string> envCopy = env;
+    const std::vector<int>& passFds = options.passFds;
+    const int passCount = int(passFds.size());
+    if (passCount > 0) {
+        envCopy.push_back("LISTEN_FDS=" + std::to_string(passCount));
+        envCopy.push_back("LISTEN_PID=" + std::string(20, '\0')); // the child fills it in
+    }
     auto envp = cArgv(envCopy);
+    std::vector<int> high(passFds.size(), -1); // filled in the child: no allocation there
+    char* listenPid =
+        passCount > 0 ? envp[envCopy.size() - 1] + std::strlen("LISTEN_PID=") : nullptr;
     const pid_t parent = ::getpid();
     const pid_t pid = ::fork();
     if (pid == 0) {
@@ -201,6 +210,23 @@ Spawned spawnLogged(const std::vector<std::string>& argv, const SpawnOptions& op
         ::dup2(devNull, 0);
         ::dup2(captureStdout ? pipeFds[1] : logFd, 1);
         ::dup2(logFd, 2);
+        if (passCount > 0) {
+            // Out of the way first (the targets may be taken), then to 3, 4, ...
+            for (int i = 0; i < passCount; ++i) {
+                high[size_t(i)] = ::fcntl(passFds[size_t(i)], F_DUPFD_CLOEXEC, 3 + passCount);
+            }
+            for (int i = 0; i < passCount; ++i) {
+                ::dup2(high[size_t(i)], 3 + i); // the copy at 3 + i is not close-on-exec
+            }
+            char digits[20];
+            int len = 0;
+            for (pid_t self = ::getpid(); self > 0; self /= 10) {
+                digits[len++] = char('0' + self % 10);
+            }
+            for (int i = 0; i < len; ++i) {
+                listenPid[i] = digits[len - 1 - i];
+            }
+        }
         if (env.empty()) {
             ::execvp(args[0], args.data());
         } else {
@@ -388,8 +414,16 @@ Sim::~Sim() {
 
 bool Sim::start(const SimOptions& options, std::string& error) {
     if (pid_ > 0) {
-        error = "sim already started";
-        return false;
+        if (alive()) {
+            error = "sim already started";
+            return false;
+        }
+        // The previous sim exited (a test killed it): start a new one on the same mount.
+        pid_ = -1;
+        if (stdoutFd_ >= 0) {
+            ::close(stdoutFd_);
+            stdoutFd_ = -1;
+        }
     }
     std::vector<std::string> argv = {simBinary(), mount_};
     if (options.config) {

@@ -47,6 +47,9 @@ struct SpawnOptions {
     bool captureStdout = false;   ///< stdout to a pipe (Spawned::stdoutFd)
     std::vector<std::string> env; ///< the whole environment; empty inherits ours
     int deathSignal = SIGTERM;    ///< sent to the child if the test process dies
+    /// @brief Passed as a service manager does (sd_listen_fds): at 3, 4, ... in the child, with
+    /// LISTEN_FDS and LISTEN_PID set; LISTEN_FDNAMES goes in @ref env. Needs a non-empty env.
+    std::vector<int> passFds;
 };
 
 /// @brief Forks and runs @p argv (looked up in PATH) with stdin from /dev/null. On failure the
