@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <map>
 #include <optional>
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -54,48 +55,68 @@ std::string devPath(const Paths& paths, const std::string& device) {
     return paths.dev + "/" + device;
 }
 
-std::vector<Eptdev> scan(const Paths& paths, const std::string& ctrl) {
-    const std::string base = classDir(paths, ctrl);
-    auto dir = detail::listDir(base);
+// name/src/dst of one endpoint device under @p base; nullopt when it went away meanwhile or is
+// not an endpoint device of the kind we know.
+std::optional<Eptdev> readEptdev(const std::string& base, const std::string& device) {
+    const std::string path = base + "/" + device;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        return std::nullopt;
+    }
+    Eptdev e;
+    e.info.device = device;
+    e.ino = st.st_ino;
+    auto name = detail::readFile(path + "/name");
+    auto src = detail::readFile(path + "/src");
+    auto dst = detail::readFile(path + "/dst");
+    if (detail::isGone(name.err) || detail::isGone(src.err) || detail::isGone(dst.err)) {
+        return std::nullopt; // destroyed while we looked
+    }
+    for (const auto* r : {&name, &src, &dst}) {
+        if (r->err != 0) {
+            throw KernelError("read " + device + "/" +
+                                  (r == &name ? "name" : (r == &src ? "src" : "dst")),
+                              r->err);
+        }
+    }
+    auto srcValue = detail::parseAddress(src.data);
+    auto dstValue = detail::parseAddress(dst.data);
+    if (!srcValue || !dstValue) {
+        return std::nullopt;
+    }
+    e.info.name = detail::chomp(std::move(name.data));
+    e.info.src = *srcValue;
+    e.info.dst = *dstValue;
+    return e;
+}
+
+// The endpoint devices under a ctrl device by name and inode: one readdir, nothing read.
+std::map<std::string, ino_t> listEntries(const Paths& paths, const std::string& ctrl) {
+    auto dir = detail::listDir(classDir(paths, ctrl));
     if (dir.err != 0) {
         throw KernelError("list " + ctrl, dir.err);
     }
-    detail::naturalSort(dir.names);
+    std::map<std::string, ino_t> out;
+    for (size_t i = 0; i < dir.names.size(); ++i) {
+        if (detail::hasIndexSuffix(dir.names[i], "rpmsg")) {
+            out.emplace(dir.names[i], dir.inodes[i]);
+        }
+    }
+    return out;
+}
+
+std::vector<Eptdev> scan(const Paths& paths, const std::string& ctrl) {
+    const std::string base = classDir(paths, ctrl);
+    std::vector<std::string> devices;
+    for (const auto& [device, ino] : listEntries(paths, ctrl)) {
+        devices.push_back(device);
+    }
+    detail::naturalSort(devices);
     std::vector<Eptdev> out;
-    for (const auto& device : dir.names) {
-        if (!detail::hasIndexSuffix(device, "rpmsg")) {
-            continue;
+    for (const auto& device : devices) {
+        if (auto e = readEptdev(base, device)) {
+            out.push_back(std::move(*e));
         }
-        const std::string path = base + "/" + device;
-        struct stat st {};
-        if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-            continue;
-        }
-        Eptdev e;
-        e.info.device = device;
-        e.ino = st.st_ino;
-        auto name = detail::readFile(path + "/name");
-        auto src = detail::readFile(path + "/src");
-        auto dst = detail::readFile(path + "/dst");
-        if (detail::isGone(name.err) || detail::isGone(src.err) || detail::isGone(dst.err)) {
-            continue; // destroyed while we looked
-        }
-        for (const auto* r : {&name, &src, &dst}) {
-            if (r->err != 0) {
-                throw KernelError("read " + device + "/" +
-                                      (r == &name ? "name" : (r == &src ? "src" : "dst")),
-                                  r->err);
-            }
-        }
-        auto srcValue = detail::parseAddress(src.data);
-        auto dstValue = detail::parseAddress(dst.data);
-        if (!srcValue || !dstValue) {
-            continue; // not an endpoint device of the kind we know
-        }
-        e.info.name = detail::chomp(std::move(name.data));
-        e.info.src = *srcValue;
-        e.info.dst = *dstValue;
-        out.push_back(std::move(e));
     }
     return out;
 }
@@ -237,11 +258,13 @@ OpenedEndpoint createEndpoint(const Paths& paths, const std::string& ctrl, const
     if (ctrlFd < 0) {
         throw KernelError("open " + ctrlPath, errno);
     }
-    std::vector<Eptdev> before;
+    // Only the entries' names and inodes: after the ioctl, just the new entries are read, so
+    // an Open costs the same with one endpoint or a thousand open on this processor.
+    std::map<std::string, ino_t> before;
     try {
-        before = scan(paths, ctrl);
+        before = listEntries(paths, ctrl);
         if (src != AddrAny) {
-            checkAddressFree(paths, ctrl, before, src);
+            checkAddressFree(paths, ctrl, scan(paths, ctrl), src);
         }
     } catch (...) {
         ::close(ctrlFd);
@@ -260,14 +283,18 @@ OpenedEndpoint createEndpoint(const Paths& paths, const std::string& ctrl, const
     }
 
     std::vector<Eptdev> created;
-    for (auto& e : scan(paths, ctrl)) {
-        const bool known = std::any_of(before.begin(), before.end(), [&](const Eptdev& b) {
-            return b.info.device == e.info.device && b.ino == e.ino;
-        });
-        if (!known && e.info.name == name && e.info.src == src && e.info.dst == dst) {
-            created.push_back(std::move(e));
+    const std::string base = classDir(paths, ctrl);
+    for (const auto& [device, ino] : listEntries(paths, ctrl)) {
+        auto old = before.find(device);
+        if (old != before.end() && old->second == ino) {
+            continue; // there before the ioctl
+        }
+        auto e = readEptdev(base, device);
+        if (e && e->info.name == name && e->info.src == src && e->info.dst == dst) {
+            created.push_back(std::move(*e));
         }
     }
+
     if (created.empty()) {
         throw KernelError(ENOENT,
                           "RPMSG_CREATE_EPT_IOCTL on " + ctrlPath +

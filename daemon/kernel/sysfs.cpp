@@ -104,6 +104,7 @@ DirResult listDir(const std::string& path) {
         const std::string_view name = e->d_name;
         if (name != "." && name != "..") {
             r.names.emplace_back(name);
+            r.inodes.push_back(e->d_ino);
         }
     }
     ::closedir(dir);

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <sys/types.h>
 #include <vector>
 
 namespace rpmsgd::kernel::detail {
@@ -34,6 +35,7 @@ std::string chomp(std::string value);
 struct DirResult {
     int err = 0;
     std::vector<std::string> names;
+    std::vector<ino_t> inodes; ///< d_ino of each name (sysfs and FUSE give the real inode)
 };
 DirResult listDir(const std::string& path);
 
