@@ -6,6 +6,7 @@ rpmsgd_packages=(
   libsystemd-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libfuse3-dev fuse3 libsdbus-c++-dev libsdbus-c++-bin dbus-daemon
   binutils util-linux iproute2 libxml2-utils python3-dbus
+  systemd groff-base
 )
 
 rpmsgd_install_missing() {

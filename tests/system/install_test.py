@@ -1,0 +1,115 @@
+#!/usr/bin/python3
+"""DESTDIR install: the file list matches expected-install.txt, and every installed data file
+is well-formed (xmllint), the default config is valid for the installed daemon, and the
+sysusers.d/tmpfiles.d snippets do what they say when applied to a scratch root.
+
+Usage: install_test.py BUILDDIR EXPECTED_LIST --dir NAME=PATH...
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from cases import Cases, Skip, meson_install, parse_dirs, staged
+
+
+def expected_files(listfile, dirs):
+    out = set()
+    for raw in open(listfile):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        for name, path in dirs.items():
+            line = line.replace("@%s@" % name, path)
+        assert "@" not in line, "%s: unknown placeholder in %r (known: %s)" % (
+            listfile, raw.strip(), ", ".join(sorted(dirs)))
+        out.add(os.path.normpath(line))
+    return out
+
+
+def installed_files(destdir):
+    out = set()
+    for root, dirnames, filenames in os.walk(destdir):
+        for n in filenames + [d for d in dirnames if os.path.islink(os.path.join(root, d))]:
+            out.add("/" + os.path.relpath(os.path.join(root, n), destdir))
+    return out
+
+
+def main():
+    dirs, rest = parse_dirs(sys.argv[1:])
+    builddir, listfile = rest
+    c = Cases("Install")
+    destdir = tempfile.mkdtemp(prefix="rpmsgd-install-")
+    try:
+        c.run("MesonInstallToDestdir", meson_install, builddir, destdir)
+
+        def file_list():
+            want, have = expected_files(listfile, dirs), installed_files(destdir)
+            missing, extra = sorted(want - have), sorted(have - want)
+            assert not missing and not extra, (
+                "installed files differ from %s\n" % listfile +
+                "".join("  missing:    %s\n" % f for f in missing) +
+                "".join("  unexpected: %s\n" % f for f in extra))
+        c.run("FileListMatchesExpected", file_list)
+
+        xml = sorted(f for f in installed_files(destdir)
+                     if f.endswith(".xml") or f.startswith(dirs["dbus_policydir"] + "/"))
+
+        def lint(path):
+            r = subprocess.run(["xmllint", "--noout", "--nonet", staged(destdir, path)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            assert r.returncode == 0 and not r.stdout, "xmllint %s:\n%s" % (path, r.stdout)
+        if not xml:
+            c.run("XmlFilesInstalled", lambda: (_ for _ in ()).throw(
+                AssertionError("no XML or policy file was installed")))
+        for f in xml:
+            c.run("Xmllint_" + os.path.basename(f).replace(".", "_"), lint, f)
+
+        def config_valid():
+            daemon = staged(destdir, dirs["sbindir"] + "/rpmsgd")
+            config = staged(destdir, dirs["sysconfdir"] + "/rpmsgd/rpmsgd.json")
+            r = subprocess.run([daemon, "--check-config", config], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+            assert r.returncode == 0, "rpmsgd --check-config %s:\n%s" % (config, r.stdout)
+            assert r.stdout.strip().endswith(": valid"), r.stdout
+        c.run("DefaultConfigIsValid", config_valid)
+
+        def sysusers():
+            tool = shutil.which("systemd-sysusers")
+            if not tool:
+                raise Skip("systemd-sysusers is not installed")
+            with tempfile.TemporaryDirectory() as root:
+                os.makedirs(root + "/etc")
+                snippet = staged(destdir, dirs["sysusersdir"] + "/rpmsgd.conf")
+                r = subprocess.run([tool, "--root=" + root, snippet], stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True)
+                assert r.returncode == 0, "systemd-sysusers:\n" + r.stdout
+                groups = [l.split(":")[0] for l in open(root + "/etc/group")]
+                assert "rpmsg" in groups and "rpmsg-admin" in groups, (
+                    "groups created: %s" % groups)
+        c.run("SysusersCreatesGroups", sysusers)
+
+        def tmpfiles():
+            tool = shutil.which("systemd-tmpfiles")
+            if not tool:
+                raise Skip("systemd-tmpfiles is not installed")
+            with tempfile.TemporaryDirectory() as root:
+                snippet = staged(destdir, dirs["tmpfilesdir"] + "/rpmsgd.conf")
+                r = subprocess.run([tool, "--create", "--root=" + root, snippet],
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                assert r.returncode == 0, "systemd-tmpfiles:\n" + r.stdout
+                for d, mode in ((dirs["statedir"], 0o750), (dirs["statedir"] + "/coredumps", 0o750),
+                                (dirs["firmwaredir"] + "/rpmsgd", 0o755)):
+                    p = staged(root, d)
+                    assert os.path.isdir(p), "%s was not created" % d
+                    got = os.stat(p).st_mode & 0o7777
+                    assert got == mode, "%s: mode %o, want %o" % (d, got, mode)
+        c.run("TmpfilesCreatesDirectories", tmpfiles)
+    finally:
+        shutil.rmtree(destdir, ignore_errors=True)
+    return c.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
