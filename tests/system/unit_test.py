@@ -117,6 +117,10 @@ def main():
             for key, value in want.items():
                 assert s.get(key) == value, "%s=%s, want %s" % (key[1], s.get(key), value)
             assert s.get(("Service", "WatchdogSec")), "no WatchdogSec="
+            # The fd store must hold a copy of every endpoint (limits.endpoints_total, 1024 by
+            # default) for the next instance to destroy them after a crash.
+            store = s.get(("Service", "FileDescriptorStoreMax"), ["0"])
+            assert int(store[-1]) >= 1024, "FileDescriptorStoreMax=%s < 1024" % store
             allow = s.get(("Service", "DeviceAllow"), [])
             for dev in ("char-rpmsg_ctrl rw", "char-rpmsg_char rw"):
                 assert dev in allow, "DeviceAllow=%s missing (have %s)" % (dev, allow)
