@@ -55,6 +55,18 @@ std::string devPath(const Paths& paths, const std::string& device) {
     return paths.dev + "/" + device;
 }
 
+// A ctrl device that vanished under us: its processor stopped or crashed meanwhile. That is
+// Unavailable for the caller (dbus-api.md: processor not running), not a kernel failure.
+KernelError ctrlError(const std::string& ctrl, const std::string& what, int err) {
+    if (detail::isGone(err)) {
+        return KernelError(
+            err,
+            ctrl + " is gone (its processor stopped or crashed): " + kernelErrorMessage(what, err),
+            ErrorCode::Unavailable);
+    }
+    return KernelError(what, err);
+}
+
 // name/src/dst of one endpoint device under @p base; nullopt when it went away meanwhile or is
 // not an endpoint device of the kind we know.
 std::optional<Eptdev> readEptdev(const std::string& base, const std::string& device) {
@@ -94,7 +106,7 @@ std::optional<Eptdev> readEptdev(const std::string& base, const std::string& dev
 std::map<std::string, ino_t> listEntries(const Paths& paths, const std::string& ctrl) {
     auto dir = detail::listDir(classDir(paths, ctrl));
     if (dir.err != 0) {
-        throw KernelError("list " + ctrl, dir.err);
+        throw ctrlError(ctrl, "list " + ctrl, dir.err);
     }
     std::map<std::string, ino_t> out;
     for (size_t i = 0; i < dir.names.size(); ++i) {
@@ -202,7 +214,9 @@ std::string destroyCreated(const Paths& paths, const std::string& device) {
             message += ")";
         }
     }
-    throw KernelError(err, message, ErrorCode::KernelError);
+    // The device vanished with its processor (a crash or stop right after the ioctl).
+    throw KernelError(err, message,
+                      detail::isGone(err) ? ErrorCode::Unavailable : ErrorCode::KernelError);
 }
 
 // EADDRINUSE when an explicit local address is already claimed on this transport.
@@ -256,7 +270,7 @@ OpenedEndpoint createEndpoint(const Paths& paths, const std::string& ctrl, const
     const std::string ctrlPath = devPath(paths, ctrl);
     const int ctrlFd = openNode(ctrlPath, O_RDWR | O_CLOEXEC);
     if (ctrlFd < 0) {
-        throw KernelError("open " + ctrlPath, errno);
+        throw ctrlError(ctrl, "open " + ctrlPath, errno);
     }
     // Only the entries' names and inodes: after the ioctl, just the new entries are read, so
     // an Open costs the same with one endpoint or a thousand open on this processor.
@@ -279,7 +293,7 @@ OpenedEndpoint createEndpoint(const Paths& paths, const std::string& ctrl, const
     const int ioctlErr = errno;
     ::close(ctrlFd); // closing the ctrl device does not destroy what it created
     if (rc != 0) {
-        throw KernelError("RPMSG_CREATE_EPT_IOCTL on " + ctrlPath, ioctlErr);
+        throw ctrlError(ctrl, "RPMSG_CREATE_EPT_IOCTL on " + ctrlPath, ioctlErr);
     }
 
     std::vector<Eptdev> created;

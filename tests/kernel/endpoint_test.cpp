@@ -202,9 +202,12 @@ TEST_F(Endpoints, BadArguments) {
         createEndpoint(paths(), "rpmsg_ctrl7", "rpmsgd-1", AddrAny, 1024, false);
         FAIL() << "missing ctrl accepted";
     } catch (const KernelError& e) {
+        // A ctrl device that is not there: its processor is not running (or just went).
         EXPECT_EQ(e.error(), ENOENT);
+        EXPECT_EQ(e.code(), rpmsgd::ErrorCode::Unavailable);
         EXPECT_EQ(std::string(e.what()),
-                  "open " + paths().dev + "/rpmsg_ctrl7: No such file or directory (ENOENT)");
+                  "rpmsg_ctrl7 is gone (its processor stopped or crashed): open " + paths().dev +
+                      "/rpmsg_ctrl7: No such file or directory (ENOENT)");
     }
     EXPECT_THROW(createEndpoint(paths(), ctrl_, std::string(32, 'x'), AddrAny, 1024, false),
                  rpmsgd::Error);
