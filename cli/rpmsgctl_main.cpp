@@ -199,7 +199,7 @@ int runStatus(Context& ctx, const Args& a) {
         return ExitOk;
     }
     auto row = [&](const std::string& k, const std::string& v) {
-        std::string key = k + ":";
+        std::string key = k.empty() ? std::string() : k + ":";
         outLine(std::string(key.size() < 14 ? 14 - key.size() : 0, ' ') + key + " " + v);
     };
     outLine(ctx.style.bold(p.id) + " (" + p.name + ")");
@@ -616,6 +616,11 @@ int runMonitor(Context& ctx, const Args& a) {
     unsigned long long seen = 0;
     auto& client = ctx.c();
     client.onEvent([&](const rc::Event& e) {
+        // ChannelAdded/ChannelRemoved say better what a change of Channels says.
+        if ((count != 0 && seen >= count) ||
+            (e.type == rc::Event::Type::ProcessorChanged && e.property == "Channels")) {
+            return;
+        }
         ++seen;
         if (ctx.json) {
             printJsonLine(toJson(e));
