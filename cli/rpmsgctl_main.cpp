@@ -922,14 +922,36 @@ std::string errorLine(const rc::Error& e) {
 }
 
 int dispatch(const std::vector<std::string>& argv) {
-    // The verb is the first argument that is neither an option nor an option's value.
+    const auto all = verbs();
+    // The verb is the first argument that is neither an option nor an option's value (any
+    // verb's options may come first: "rpmsgctl -p cm4 wait rpmsg-echo").
+    auto takesValue = [&](const std::string& a) {
+        auto matches = [&](const OptionSpec& o) {
+            return !o.valueName.empty() &&
+                   (a == "--" + o.longName ||
+                    (o.shortName != 0 && a.size() == 2 && a[0] == '-' && a[1] == o.shortName));
+        };
+        for (const auto& o : globalOptions) {
+            if (matches(o)) {
+                return true;
+            }
+        }
+        for (const auto& v : all) {
+            for (const auto& o : v.options) {
+                if (matches(o)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    };
     std::optional<size_t> verbAt;
     for (size_t i = 0; i < argv.size(); ++i) {
         const std::string& a = argv[i];
         if (a == "--") {
             break;
         }
-        if (a == "--address") {
+        if (takesValue(a)) {
             ++i;
             continue;
         }
@@ -939,7 +961,6 @@ int dispatch(const std::vector<std::string>& argv) {
         verbAt = i;
         break;
     }
-    const auto all = verbs();
     const Verb* verb = nullptr;
     std::vector<std::string> rest = argv;
     if (verbAt) {

@@ -183,6 +183,16 @@ struct Client::Impl {
     std::unique_ptr<sdbus::Slot> ownerMatch;
     bool threadRunning = false;
 
+    // The event thread must be gone before the slots and proxies it dispatches to.
+    ~Impl() {
+        if (threadRunning && bus && bus->conn) {
+            try {
+                bus->conn->leaveEventLoop();
+            } catch (const sdbus::Error&) { // nothing to report from a destructor
+            }
+        }
+    }
+
     sdbus::IConnection& conn() { return *bus->conn; }
 
     ManagerProxy& managerProxy() {
@@ -427,11 +437,7 @@ Client::Client(const ConnectOptions& options) : impl_(std::make_unique<Impl>()) 
     }
 }
 
-Client::~Client() {
-    if (impl_) {
-        stopEventThread();
-    }
-}
+Client::~Client() = default;
 
 Client::Client(Client&&) noexcept = default;
 Client& Client::operator=(Client&&) noexcept = default;

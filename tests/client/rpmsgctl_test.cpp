@@ -103,7 +103,7 @@ TEST_F(Rpmsgctl, StartStopRestartByIdAndNameWithChannels) {
     EXPECT_EQ(processorJson("remoteproc0")["state"], "running");
     // start returns once the processor runs; its channels follow the remote's announcement.
     ok({"wait", "rpmsg-echo", "-p", "cm4", "--timeout", "10000"});
-    ok({"wait", "rpmsg-sink", "-p", "cm4", "--timeout", "10000"});
+    ok({"-p", "cm4", "--timeout", "10000", "wait", "rpmsg-sink"}); // options before the verb
     ok({"wait", "rpmsg-sensor", "-p", "cm4", "--timeout", "10000"});
 
     const json chans = ok({"channels", "--json"}).json();
@@ -475,6 +475,34 @@ TEST_F(Rpmsgctl, BashCompletionAsksRpmsgdForProcessorsAndChannels) {
     EXPECT_EQ(complete({"rpmsgctl", "open", "rpmsg-s"}), (Strings{"rpmsg-sensor", "rpmsg-sink"}));
     EXPECT_EQ(complete({"rpmsgctl", "--address", env().busAddress(), "wait", "rpmsg-e"}),
               (Strings{"rpmsg-echo"}));
+}
+
+} // namespace
+} // namespace ctltest
+
+namespace ctltest {
+namespace {
+
+TEST_F(Rpmsgctl, ColourOnlyOnATerminalAndNeverWithNoColor) {
+    if (::access("/usr/bin/script", X_OK) != 0) {
+        GTEST_SKIP() << "script(1) is not installed (util-linux), no way to get a terminal";
+    }
+    ok({"start", "cm4"});
+    // script(1) runs the command on a pseudo-terminal.
+    auto onTerminal = [&](const std::string& args, const std::string& noColor) {
+        RunOptions o;
+        o.env["NO_COLOR"] = noColor.empty() ? std::nullopt : std::optional<std::string>(noColor);
+        o.env["TERM"] = "xterm";
+        const Result r =
+            run({"/usr/bin/script", "-qec", rpmsgctlBinary() + " " + args, "/dev/null"}, o);
+        EXPECT_EQ(r.code, 0) << r.str();
+        return r.out;
+    };
+    const std::string coloured = onTerminal("list", "");
+    EXPECT_NE(coloured.find("\033[32mrunning\033[0m"), std::string::npos) << coloured;
+    EXPECT_EQ(onTerminal("list", "1").find("\033["), std::string::npos);
+    EXPECT_EQ(onTerminal("list --no-color", "").find("\033["), std::string::npos);
+    EXPECT_EQ(ok({"list"}).out.find("\033["), std::string::npos);
 }
 
 } // namespace
