@@ -162,6 +162,10 @@ TEST_F(ClientLib, EventsOnTheLibrarysThread) {
 
 class Examples : public DaemonTest {
 protected:
+    void ok(const std::string& verb, const std::string& proc) {
+        const Result r = ctl({verb, proc});
+        ASSERT_EQ(r.code, 0) << r.str();
+    }
     RunOptions asNobody() {
         RunOptions o;
         o.cred = &itest::NobodyChannelUser;
@@ -176,6 +180,20 @@ TEST_F(Examples, Cpp) {
     const Result r = run({EXAMPLE_CPP_ECHO}, asNobody());
     EXPECT_EQ(r.code, 0) << r.str();
     EXPECT_EQ(r.out, "hello\n") << r.str();
+}
+
+TEST_F(Examples, CppEventsInAPollLoop) {
+    Background watch({EXAMPLE_CPP_WATCH}, asNobody());
+    ASSERT_EQ(watch.readLine(), "watching") << watch.errors();
+    ok("start", "cm4");
+    std::vector<std::string> seen;
+    EXPECT_TRUE(watch.readUntil([](const std::string& l) { return l == "hello, new core"; }, seen))
+        << watch.errors();
+    EXPECT_NE(std::find(seen.begin(), seen.end(), "ChannelAdded remoteproc0 rpmsg-echo"),
+              seen.end());
+    EXPECT_NE(std::find(seen.begin(), seen.end(), "ProcessorChanged remoteproc0 running"),
+              seen.end());
+    EXPECT_EQ(watch.stop(0), 0) << watch.errors();
 }
 
 TEST_F(Examples, Python) {
