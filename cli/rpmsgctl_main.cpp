@@ -101,9 +101,18 @@ void printJson(const json& j) {
     outLine(j.dump(2));
 }
 
+// Streams flush every line; a reader that went away (rpmsgctl recv -n 100 | head -1) ends the
+// stream with an I/O error instead of going on unseen.
+void flushStream() {
+    if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+        throw rc::Error(rc::ErrorCode::IoError,
+                        std::string("writing to stdout failed: ") + std::strerror(errno));
+    }
+}
+
 void printJsonLine(const json& j) {
     outLine(j.dump());
-    std::fflush(stdout);
+    flushStream();
 }
 
 std::string orDash(const std::string& s) {
@@ -357,7 +366,7 @@ void printMessage(Context& ctx, bool hex, const std::string& msg) {
             out("\n");
         }
     }
-    std::fflush(stdout);
+    flushStream();
 }
 
 // Waits for the endpoint to be readable until @p deadline (nullopt: forever) or a stop signal;
@@ -627,7 +636,7 @@ int runMonitor(Context& ctx, const Args& a) {
         } else {
             outLine(ctx.style.dim(rc::eventTypeName(e.type)) +
                     describe(e).substr(std::strlen(rc::eventTypeName(e.type))));
-            std::fflush(stdout);
+            flushStream();
         }
     });
     // Subscribed: say so, so that people (and scripts) know events from now on are shown.

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <exception>
 #include <fcntl.h>
 #include <map>
 #include <mutex>
@@ -178,6 +179,7 @@ struct Client::Impl {
         std::string channel;   // name
     };
     std::function<void(const Event&)> handler;
+    std::exception_ptr handlerError; // thrown by the handler, not yet rethrown
     std::map<std::string, Known> known;
     std::unique_ptr<sdbus::Slot> signalMatch;
     std::unique_ptr<sdbus::Slot> ownerMatch;
@@ -261,14 +263,37 @@ struct Client::Impl {
     }
 
     // ---- events ----
+    // sdbus-c++ 1.2 terminates the process when anything but sdbus::Error escapes a signal
+    // callback, so the handler's exception is kept here and rethrown by process() (or by
+    // stopEventThread() in threaded mode).
     void emit(const Event& e) {
         std::function<void(const Event&)> h;
         {
             std::lock_guard lock(mutex);
+            if (handlerError) {
+                return; // the caller has not seen the first failure yet
+            }
             h = handler;
         }
-        if (h) {
+        if (!h) {
+            return;
+        }
+        try {
             h(e);
+        } catch (...) {
+            std::lock_guard lock(mutex);
+            handlerError = std::current_exception();
+        }
+    }
+
+    void rethrowHandlerError() {
+        std::exception_ptr error;
+        {
+            std::lock_guard lock(mutex);
+            std::swap(error, handlerError);
+        }
+        if (error) {
+            std::rethrow_exception(error);
         }
     }
 
@@ -646,8 +671,10 @@ PollFd Client::pollFd() const {
 void Client::process() {
     guarded([&] {
         while (impl_->conn().processPendingRequest()) {
+            impl_->rethrowHandlerError();
         }
     });
+    impl_->rethrowHandlerError();
 }
 
 bool Client::processEvents(std::chrono::milliseconds timeout) {
@@ -684,6 +711,7 @@ void Client::stopEventThread() {
     if (running) {
         guarded([&] { impl_->conn().leaveEventLoop(); });
     }
+    impl_->rethrowHandlerError();
 }
 
 } // namespace rpmsgd::client

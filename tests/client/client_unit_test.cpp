@@ -383,3 +383,26 @@ TEST_F(FakeDaemonTest, PollFdModeAndEventThreadModeStartAndStop) {
     EXPECT_TRUE(simtest::waitFor([&] { return events.load() >= 2; }, 10s));
     client.stopEventThread();
 }
+
+TEST_F(FakeDaemonTest, AnExceptionFromTheHandlerReachesTheCallerOfProcess) {
+    rc::Client client(options());
+    int calls = 0;
+    client.onEvent([&](const rc::Event&) {
+        ++calls;
+        throw std::runtime_error("handler failed");
+    });
+    FakeDaemon daemon(bus_->address()); // DaemonStarted
+    bool thrown = false;
+    simtest::waitFor(
+        [&] {
+            try {
+                client.processEvents(100ms);
+            } catch (const std::runtime_error& e) {
+                thrown = std::string(e.what()) == "handler failed";
+            }
+            return thrown;
+        },
+        10s);
+    EXPECT_TRUE(thrown);
+    EXPECT_EQ(calls, 1);
+}

@@ -507,3 +507,22 @@ TEST_F(Rpmsgctl, ColourOnlyOnATerminalAndNeverWithNoColor) {
 
 } // namespace
 } // namespace ctltest
+
+namespace ctltest {
+namespace {
+
+TEST_F(Rpmsgctl, AStreamWhoseReaderLeftEndsWithAnIoError) {
+    startCm4();
+    // head takes one line and leaves; the next line rpmsgctl writes fails with EPIPE.
+    const Result r = run({"/bin/bash", "-c",
+                          "'" + rpmsgctlBinary() +
+                              "' recv rpmsg-sensor --send go -n 1000 | head -1; exit "
+                              "${PIPESTATUS[0]}"});
+    EXPECT_EQ(r.code, IoError) << r.str();
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.str();
+    EXPECT_TRUE(r.oneErrorLine()) << r.str();
+    EXPECT_NE(r.err.find("writing to stdout failed"), std::string::npos) << r.str();
+}
+
+} // namespace
+} // namespace ctltest

@@ -153,7 +153,8 @@ public:
 
     // ---- events ----
     /// @brief Subscribes @p handler to every event (replaces an earlier one). Events arrive only
-    ///        while process() is called or the event thread runs.
+    ///        while process() is called or the event thread runs. An exception thrown by the
+    ///        handler stops further events and is rethrown by process() or stopEventThread().
     void onEvent(std::function<void(const Event&)> handler);
     /// @brief What to poll: wait for @c events on @c fd, or at most @c timeoutMs, then process().
     PollFd pollFd() const;
