@@ -348,13 +348,14 @@ TEST_F(FakeDaemonTest, ACallWithoutReplyFailsWithNoReplyAfterTheCallTimeout) {
 
 TEST_F(FakeDaemonTest, WaitingForAChannelMayTakeLongerThanTheCallTimeout) {
     FakeDaemon daemon(bus_->address());
-    // The wait (300 ms) outlasts the call timeout (100 ms): the daemon's Timeout must arrive,
-    // not a NoReply of the library's own.
-    rc::Client client(options(100ms));
-    const rc::Error e = errorFrom([&] { client.waitForChannel("rpmsg-echo", "", 300ms); });
+    // The wait (2.5 s) outlasts the call timeout (2 s): the daemon's Timeout must arrive, not
+    // a NoReply of the library's own, which allows the wait plus the call timeout (2 s of slack
+    // for a loaded machine).
+    rc::Client client(options(2000ms));
+    const rc::Error e = errorFrom([&] { client.waitForChannel("rpmsg-echo", "", 2500ms); });
     EXPECT_EQ(e.code(), rc::ErrorCode::Timeout) << e.dbusName() << ": " << e.what();
     EXPECT_EQ(std::string(e.what()), "No channel 'rpmsg-echo' appeared");
-    const rc::Error open = errorFrom([&] { client.openChannel("rpmsg-echo", "", 300ms); });
+    const rc::Error open = errorFrom([&] { client.openChannel("rpmsg-echo", "", 2500ms); });
     EXPECT_EQ(open.code(), rc::ErrorCode::Timeout) << open.what();
 }
 
