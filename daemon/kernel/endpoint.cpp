@@ -275,6 +275,12 @@ OpenedEndpoint createEndpoint(const Paths& paths, const std::string& ctrl, const
     // Only the entries' names and inodes: after the ioctl, just the new entries are read, so
     // an Open costs the same with one endpoint or a thousand open on this processor.
     std::map<std::string, ino_t> before;
+    // The ctrl device's identity: a crash and recovery replaces it under the same name.
+    auto ctrlInode = [&]() -> ino_t {
+        struct stat st {};
+        return ::stat(classDir(paths, ctrl).c_str(), &st) == 0 ? st.st_ino : 0;
+    };
+    const ino_t ctrlBefore = ctrlInode();
     try {
         before = listEntries(paths, ctrl);
         if (src != AddrAny) {
@@ -310,6 +316,13 @@ OpenedEndpoint createEndpoint(const Paths& paths, const std::string& ctrl, const
     }
 
     if (created.empty()) {
+        if (ctrlInode() != ctrlBefore) {
+            // Torn down with its processor right after the ioctl (a crash, a stop).
+            throw KernelError(ENODEV,
+                              ctrl + " was torn down while the endpoint was being created (its "
+                                     "processor crashed or stopped)",
+                              ErrorCode::Unavailable);
+        }
         throw KernelError(ENOENT,
                           "RPMSG_CREATE_EPT_IOCTL on " + ctrlPath +
                               " succeeded but no new endpoint device named '" + name +
