@@ -125,8 +125,10 @@ int worker(ChildIo& io, unsigned seed, int cycles) {
                 const std::string back = roundTrip(ep.fd.get(), msg, 5s);
                 if (back == msg) {
                     ++s.roundTrips;
-                } else if (back.rfind("<errno ", 0) == 0) {
-                    note(back.substr(7, back.size() - 8)); // the remote crashed under us
+                } else if (back.rfind("<write: ", 0) == 0 || back.rfind("<read: ", 0) == 0) {
+                    // roundTrip()'s "<write: EPIPE>": the remote crashed under us.
+                    const size_t colon = back.find(": ");
+                    note(back.substr(colon + 2, back.size() - colon - 3));
                     broken = true;
                 } else if (back.find_first_not_of("abcdefghijklmnopqrstuvwxyz") ==
                            std::string::npos) {
