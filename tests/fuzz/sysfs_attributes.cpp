@@ -58,6 +58,9 @@ void checkOne(const std::string& value) {
         FUZZ_CHECK(detail::hasIndexSuffix(channel->transport, "virtio"));
         FUZZ_CHECK(value.compare(0, channel->transport.size() + 1, channel->transport + ".") == 0);
         FUZZ_CHECK(channel->name.find('!') == std::string::npos);
+        // The addresses are the kernel's %d: their text is that of a 32-bit signed value.
+        const std::string dst = value.substr(value.rfind('.') + 1);
+        FUZZ_CHECK(std::stoll(dst) == static_cast<int32_t>(channel->dst));
         FUZZ_CHECK(value.find("." + channel->name + ".") == channel->transport.size());
     }
 }
