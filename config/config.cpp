@@ -193,8 +193,10 @@ private:
             return false;
         }
         for (const auto& [key, value] : v.items()) {
+            // key by an init-capture: clang 14 (the fuzz build) cannot capture a structured
+            // binding.
             const bool known = std::any_of(allowed.begin(), allowed.end(),
-                                           [&](const char* a) { return key == a; });
+                                           [&k = key](const char* a) { return k == a; });
             if (!known)
                 error(child(pointer, key), cat("unknown key (allowed: ", joined(allowed), ")"));
         }

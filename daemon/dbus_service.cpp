@@ -7,6 +7,7 @@
 #include "org.rpmsgd.Broker1.Manager.adaptor.h"
 #include "org.rpmsgd.Broker1.Processor.adaptor.h"
 #include "project_version.h"
+#include "validation.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -59,7 +60,9 @@ void guardedAsync(Result& result, Fn&& fn) {
     }
 }
 
-OpenOptions parseOptions(const std::map<std::string, sdbus::Variant>& options) {
+} // namespace
+
+OpenOptions parseOpenOptions(const std::map<std::string, sdbus::Variant>& options) {
     OpenOptions o;
     for (const auto& [key, value] : options) {
         if (key == "nonblock") {
@@ -83,8 +86,6 @@ OpenOptions parseOptions(const std::map<std::string, sdbus::Variant>& options) {
     }
     return o;
 }
-
-} // namespace
 
 std::string escapePathElement(const std::string& s) {
     if (s.empty()) {
@@ -243,12 +244,7 @@ private:
         guardedAsync(result, [&] {
             Caller c = svc_.caller(getObject());
             svc_.registry().checkLoadFirmware(c, id_);
-            if (!Store::validUploadName(name)) {
-                throw Error(ErrorCode::InvalidArgument,
-                            "Firmware name '" + name +
-                                "' must be a plain file name of 1-200 characters A-Z a-z 0-9 . _ "
-                                "- (not starting with '.')");
-            }
+            checkUploadName(name);
             svc_.readUpload(fd.release(), std::move(result), c, id_, name);
         });
     }
@@ -266,7 +262,7 @@ private:
                       std::string name, uint32_t remote_address,
                       std::map<std::string, sdbus::Variant> options) override {
         guardedAsync(result, [&] {
-            OpenOptions o = parseOptions(options);
+            OpenOptions o = parseOpenOptions(options);
             Caller c = svc_.caller(getObject());
             svc_.track(c.sender);
             OpenResult r = svc_.registry().openRaw(c, id_, name, remote_address, o);
@@ -338,7 +334,7 @@ private:
     void Open(sdbus::Result<sdbus::UnixFd, sdbus::ObjectPath, uint32_t>&& result,
               std::map<std::string, sdbus::Variant> options) override {
         guardedAsync(result, [&] {
-            OpenOptions o = parseOptions(options);
+            OpenOptions o = parseOpenOptions(options);
             Caller c = svc_.caller(getObject());
             svc_.track(c.sender);
             OpenResult r = svc_.registry().open(c, key_, o);
@@ -553,9 +549,7 @@ void DbusService::untrackIfIdle(const std::string& sender) {
 void DbusService::waitForChannel(sdbus::Result<sdbus::ObjectPath>&& result, const Caller& caller,
                                  const std::string& name, const std::string& processor,
                                  uint32_t timeoutMs) {
-    if (name.empty()) {
-        throw Error(ErrorCode::InvalidArgument, "The channel name is empty");
-    }
+    checkChannelName(name);
     if (!processor.empty() && !registry_->findProcessor(processor)) {
         throw Error(ErrorCode::NotFound,
                     "No processor has the id or kernel name '" + processor + "'");

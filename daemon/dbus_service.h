@@ -27,6 +27,10 @@ inline constexpr const char* RootPath = "/org/rpmsgd/Broker1";
 /// @brief Escapes a string into one object path element (sd_bus_path_encode style).
 std::string escapePathElement(const std::string& s);
 
+/// @brief Decodes the a{sv} options of Open/OpenEndpoint (nonblock: b, local_address: u);
+/// throws Error(InvalidArgument) naming an unknown key or a value of the wrong type.
+OpenOptions parseOpenOptions(const std::map<std::string, sdbus::Variant>& options);
+
 class ManagerObject;
 class ProcessorObject;
 class ChannelObject;

@@ -3,8 +3,10 @@
 #include "kernel/firmware.h"
 #include "kernel/remoteproc.h"
 #include "kernel/rpmsg_bus.h"
+#include "kernel/sysfs.h"
 #include "kernel_port_real.h"
 
+#include <climits>
 #include <map>
 #include <optional>
 #include <set>
@@ -49,11 +51,18 @@ std::optional<kernel::ChannelInfo> parseVirtioDeviceName(const std::string& devi
         return std::nullopt;
     }
     std::string transport = device.substr(0, first);
-    if (transport.size() <= 6 || !parseSigned(transport.substr(6))) {
+    // The kernel prints "virtio%u" and the addresses with %d: anything else ("virtio-1", an
+    // address beyond 32 bits) is not its name, and the caller falls back to reading sysfs.
+    if (!kernel::detail::hasIndexSuffix(transport, "virtio")) {
         return std::nullopt;
     }
     auto src = parseSigned(device.substr(second + 1, last - second - 1));
     auto dst = parseSigned(device.substr(last + 1));
+    for (const auto& a : {src, dst}) {
+        if (a && (*a < INT32_MIN || *a > INT32_MAX)) {
+            return std::nullopt;
+        }
+    }
     std::string name = device.substr(first + 1, second - first - 1);
     // '!' stands for a '/' the driver core replaced: read the real name from the attribute.
     if (!src || !dst || name.find('!') != std::string::npos) {

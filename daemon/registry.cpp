@@ -4,6 +4,7 @@
 #include "errors.h"
 #include "fd_store.h"
 #include "log.h"
+#include "validation.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -590,12 +591,7 @@ void Registry::checkLoadFirmware(const Caller& caller, const std::string& id) {
 std::string Registry::loadFirmware(const Caller& caller, const std::string& id,
                                    const std::string& name, std::span<const uint8_t> image) {
     checkLoadFirmware(caller, id);
-    if (!Store::validUploadName(name)) {
-        throw Error(ErrorCode::InvalidArgument,
-                    "Firmware name '" + name +
-                        "' must be a plain file name of 1-200 characters A-Z a-z 0-9 . _ - "
-                        "(not starting with '.')");
-    }
+    checkUploadName(name);
     if (image.size() > policy_.firmwareMaxBytes) {
         throw Error(ErrorCode::LimitExceeded, "Firmware " + name + " is larger than " +
                                                   std::to_string(policy_.firmwareMaxBytes) +
@@ -625,15 +621,7 @@ void Registry::setFirmware(const Caller& caller, const std::string& id, const st
     requireManager(caller, "Setting firmware");
     Processor& p = processorMutable(id);
     requireRemoteproc(p, "set the firmware of");
-    if (name.empty() || name.size() > 255 || name[0] == '/' ||
-        name.find('\n') != std::string::npos || name.find('\0') != std::string::npos ||
-        name == ".." || name.rfind("../", 0) == 0 || name.find("/../") != std::string::npos ||
-        (name.size() >= 3 && name.compare(name.size() - 3, 3, "/..") == 0)) {
-        throw Error(ErrorCode::InvalidArgument,
-                    "Firmware name '" + name +
-                        "' must be a relative path inside the firmware directory (no '..', no "
-                        "newline, at most 255 bytes)");
-    }
+    checkFirmwarePath(name);
     if (p.state != "offline") {
         throw Error(ErrorCode::InvalidState, "Cannot change the firmware of " + describe(p) +
                                                  " while it is " + p.state + "; stop it first");
@@ -667,10 +655,7 @@ void Registry::setCoredump(const Caller& caller, const std::string& id, const st
     requireManager(caller, "Changing the coredump mode");
     const Processor& p = processor(id);
     requireRemoteproc(p, "change the coredump mode of");
-    if (mode != "disabled" && mode != "enabled" && mode != "inline") {
-        throw Error(ErrorCode::InvalidArgument,
-                    "Coredump mode '" + mode + "' is not one of disabled, enabled, inline");
-    }
+    checkCoredumpMode(mode);
     if (p.state == "crashed") {
         throw Error(ErrorCode::InvalidState, "Cannot change the coredump mode of " + describe(p) +
                                                  " while it is crashed; recover it first");
@@ -707,15 +692,8 @@ OpenResult Registry::openRaw(const Caller& caller, const std::string& processorI
                              const std::string& name, uint32_t remoteAddress,
                              const OpenOptions& options) {
     const Processor& p = processor(processorId);
-    if (name.empty() || name.size() > 31 || name.find('\0') != std::string::npos) {
-        throw Error(ErrorCode::InvalidArgument,
-                    "Endpoint name '" + name + "' must be 1 to 31 bytes without NUL");
-    }
-    if (remoteAddress == AddrAny) {
-        throw Error(ErrorCode::InvalidArgument,
-                    "Remote address 0xffffffff (ANY) cannot be written to; give the address of "
-                    "the remote service");
-    }
+    checkEndpointName(name);
+    checkRemoteAddress(remoteAddress);
     if (!isManager(caller) && !channelAllowed(caller, name, p)) {
         throw Error(ErrorCode::AccessDenied, "uid " + std::to_string(caller.uid) +
                                                  " may not open raw endpoint " + name + " on " +
@@ -745,9 +723,7 @@ OpenResult Registry::createEndpoint(const Caller& caller, const Processor& p,
         throw Error(ErrorCode::Unavailable, describe(p) + " has no rpmsg control device (state " +
                                                 p.state + "); start it first");
     }
-    if (options.localAddress && *options.localAddress == AddrAny) {
-        throw Error(ErrorCode::InvalidArgument, "local_address 0xffffffff is ANY; omit the option");
-    }
+    checkLocalAddress(options.localAddress);
     uint64_t n = nextEndpoint_++;
     // A name unique to this daemon, so the new /dev/rpmsgN can be told apart in sysfs.
     std::string kernelName = ownKernelPrefix() + std::to_string(n);

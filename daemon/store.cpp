@@ -1,6 +1,7 @@
 #include "store.h"
 
 #include "errors.h"
+#include "validation.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -133,12 +134,7 @@ std::string Store::saveCoredump(const std::string& processorId, std::span<const 
 }
 
 std::string Store::storeFirmware(const std::string& name, std::span<const uint8_t> data) {
-    if (!validUploadName(name)) {
-        throw Error(ErrorCode::InvalidArgument,
-                    "Firmware name '" + name +
-                        "' must be a plain file name of 1-200 characters A-Z a-z 0-9 . _ - "
-                        "(not starting with '.')");
-    }
+    checkUploadName(name);
     writeAtomically(uploadDir_, name, data, 0644);
     return "rpmsgd/" + name;
 }

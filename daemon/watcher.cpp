@@ -9,6 +9,10 @@
 
 namespace rpmsgd {
 
+bool isEndpointDeviceName(const char* sysname) {
+    return sysname && strncmp(sysname, "rpmsg", 5) == 0 && sysname[5] >= '0' && sysname[5] <= '9';
+}
+
 Watcher::Watcher(sd_event* event, Scheduler& scheduler, std::function<void()> rescan,
                  std::function<void()> pollStates)
     : event_(event), scheduler_(scheduler), rescan_(std::move(rescan)),
@@ -67,9 +71,9 @@ int Watcher::onDevice(sd_device_monitor*, sd_device* device, void* userdata) {
     const char* sysname = nullptr;
     sd_device_get_devpath(device, &path);
     sd_device_get_sysname(device, &sysname);
-    // Endpoint devices (rpmsgN) come and go with every Open and Close, mostly ours; nothing
-    // the registry publishes depends on them, and a rescan for each would be wasted work.
-    if (sysname && strncmp(sysname, "rpmsg", 5) == 0 && sysname[5] >= '0' && sysname[5] <= '9') {
+    // Endpoint devices come and go with every Open and Close, mostly ours: a rescan for each
+    // would be wasted work.
+    if (isEndpointDeviceName(sysname)) {
         return 0;
     }
     log::debug(std::string("uevent for ") + (path ? path : "?"));

@@ -15,6 +15,10 @@ typedef struct sd_device sd_device;
 
 namespace rpmsgd {
 
+/// @brief True for endpoint devices (rpmsgN): they come and go with every Open and Close, and
+/// nothing published depends on them, so their uevents cause no rescan.
+bool isEndpointDeviceName(const char* sysname);
+
 class Watcher {
 public:
     enum class Mode { Udev, Poll };

@@ -4,14 +4,29 @@
 GoogleTest binaries are counted per case (their JSON report); other meson tests
 count as one each. A gtest binary that failed without writing a report (crash,
 timeout) counts as one failure. Prints "N passed, N failed, N skipped" last.
+
+With --fail-on-sanitizer-report (the sanitizer build), a test whose output holds an
+AddressSanitizer, LeakSanitizer or UndefinedBehaviorSanitizer report counts as one more failure,
+even when the test itself passed.
 """
 import json
 import os
 import sys
 
 
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error: ",
+                     "SUMMARY: UndefinedBehaviorSanitizer")
+
+
+def sanitizer_report(test: dict) -> bool:
+    output = (test.get("stdout") or "") + (test.get("stderr") or "")
+    return any(m in output for m in SANITIZER_MARKERS)
+
+
 def main() -> int:
-    testlog, results_dir = sys.argv[1], sys.argv[2]
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    check_sanitizers = "--fail-on-sanitizer-report" in sys.argv[1:]
+    testlog, results_dir = args[0], args[1]
     reports = {}
     if os.path.isdir(results_dir):
         for name in os.listdir(results_dir):
@@ -34,6 +49,13 @@ def main() -> int:
         name, result = t["name"], t["result"]
         exe = os.path.basename(t.get("command", [""])[0]) if t.get("command") else ""
         report = reports.get(exe)
+        if check_sanitizers and sanitizer_report(t):
+            # A plain test counts as failed instead of passed; a GoogleTest binary keeps its
+            # per-case counts (the report cannot be pinned on a case) plus this one failure.
+            failures.append("%s (sanitizer report in its output)" % name)
+            failed += 1
+            if report is None:
+                continue
         if report is not None:
             for suite in report.get("testsuites", []):
                 for case in suite.get("testsuite", []):

@@ -439,6 +439,9 @@ bool FuseServer::mount(const std::string& mountpoint, std::string& error) {
         const char* argv[] = {"rpmsg-sim", "-o", opts};
         fuse_args args = FUSE_ARGS_INIT(3, const_cast<char**>(argv));
         fuse_session* se = fuse_session_new(&args, &ops, sizeof ops, impl_.get());
+        // Parsing may have copied the arguments into a list of its own (args.allocated); the
+        // session keeps copies of what it needs, so the list is freed here, on every path.
+        fuse_opt_free_args(&args);
         if (!se) {
             error = "cannot create the FUSE session";
             continue;

@@ -30,6 +30,17 @@ bool validValue(const std::string& value) {
 
 } // namespace
 
+bool validUevent(const std::string& action, const std::string& devpath,
+                 const std::string& subsystem,
+                 const std::vector<std::pair<std::string, std::string>>& vars) {
+    bool valid = !action.empty() && validValue(action) && action.find('@') == std::string::npos &&
+                 !devpath.empty() && devpath.front() == '/' && validValue(devpath) &&
+                 !subsystem.empty() && validValue(subsystem);
+    for (const auto& [key, value] : vars)
+        valid = valid && validKey(key) && validValue(value);
+    return valid;
+}
+
 std::string encodeUevent(const std::string& action, const std::string& devpath,
                          const std::string& subsystem, uint64_t seqnum,
                          const std::vector<std::pair<std::string, std::string>>& vars) {
@@ -112,12 +123,7 @@ bool UeventSender::open(std::string& error) {
 bool UeventSender::send(const std::string& action, const std::string& devpath,
                         const std::string& subsystem,
                         const std::vector<std::pair<std::string, std::string>>& vars) {
-    bool valid = !action.empty() && validValue(action) && action.find('@') == std::string::npos &&
-                 !devpath.empty() && devpath.front() == '/' && validValue(devpath) &&
-                 !subsystem.empty() && validValue(subsystem);
-    for (const auto& [key, value] : vars)
-        valid = valid && validKey(key) && validValue(value);
-    if (!valid) {
+    if (!validUevent(action, devpath, subsystem, vars)) {
         errno = EINVAL;
         return false;
     }

@@ -41,6 +41,13 @@ private:
 /// listeners. @p why explains a false answer.
 bool isPrivateNetns(std::string& why);
 
+/// @brief True when an event can be encoded unambiguously: non-empty ACTION without '@',
+/// DEVPATH starting with '/', non-empty SUBSYSTEM, keys non-empty without '=', and no NUL
+/// anywhere. UeventSender::send() refuses anything else with EINVAL.
+bool validUevent(const std::string& action, const std::string& devpath,
+                 const std::string& subsystem,
+                 const std::vector<std::pair<std::string, std::string>>& vars);
+
 /// @brief Encodes an event as the kernel does (for tests and the sender): ACTION, DEVPATH,
 /// SUBSYSTEM, then @p vars in order, then SEQNUM.
 std::string encodeUevent(const std::string& action, const std::string& devpath,

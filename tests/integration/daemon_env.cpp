@@ -13,6 +13,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
 #include <sdbus-c++/sdbus-c++.h>
 
 namespace itest {
@@ -145,6 +146,15 @@ DaemonEnv::~DaemonEnv() {
     stopDaemon();
     stopBus();
     sim_->shutdown();
+    // Both have exited now (LeakSanitizer reports at exit): a sanitizer report in either log
+    // fails the test that ran them, even when everything it asserted held.
+    const std::string daemonLogText = simtest::readFile(root() + "/rpmsgd.log").data;
+    if (const auto report = simtest::sanitizerReport(daemonLogText); !report.empty()) {
+        ADD_FAILURE() << "rpmsgd reported a sanitizer error:\n" << report;
+    }
+    if (const auto report = simtest::sanitizerReport(sim_->log()); !report.empty()) {
+        ADD_FAILURE() << "rpmsg-sim reported a sanitizer error:\n" << report;
+    }
 }
 
 std::string DaemonEnv::start(const EnvOptions& options) {

@@ -28,6 +28,9 @@ void KernelTest::TearDown() {
         return;
     }
     sim_->shutdown();
+    if (const auto report = simtest::sanitizerReport(sim_->log()); !report.empty()) {
+        ADD_FAILURE() << "rpmsg-sim reported a sanitizer error:\n" << report;
+    }
     if (HasFailure()) {
         std::cout << "---- rpmsg-sim log ----\n" << sim_->log() << "-----------------------\n";
     }

@@ -140,6 +140,9 @@ void SimTest::TearDown() {
         return;
     }
     sim_->shutdown();
+    if (const auto report = sanitizerReport(sim_->log()); !report.empty()) {
+        ADD_FAILURE() << "rpmsg-sim reported a sanitizer error:\n" << report;
+    }
     if (HasFailure()) {
         std::cout << sim_->log();
     }

@@ -529,6 +529,19 @@ std::string Sim::log() {
            "--------------------------\n";
 }
 
+std::string sanitizerReport(std::string_view log) {
+    size_t first = std::string_view::npos;
+    for (std::string_view marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                                    "runtime error: ", "SUMMARY: UndefinedBehaviorSanitizer"}) {
+        first = std::min(first, log.find(marker));
+    }
+    if (first == std::string_view::npos) {
+        return {};
+    }
+    const size_t lineStart = log.rfind('\n', first);
+    return std::string(log.substr(lineStart == std::string_view::npos ? 0 : lineStart + 1));
+}
+
 bool Sim::alive() {
     if (pid_ <= 0 || exitStatus_) {
         return false;

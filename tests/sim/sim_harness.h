@@ -68,6 +68,11 @@ std::string skipReason();
 bool waitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 5s,
              std::chrono::milliseconds interval = 5ms);
 
+/// @brief The first sanitizer report (AddressSanitizer, LeakSanitizer, UndefinedBehaviorSanitizer)
+/// in a child's log, from its first line to the end of the log; "" when there is none. Children
+/// built with sanitizers write reports to stderr, and their harness fails the test on one.
+std::string sanitizerReport(std::string_view log);
+
 /// @brief True when @p dir (canonical path) is a mount point in /proc/self/mountinfo.
 bool isMounted(const std::string& dir);
 

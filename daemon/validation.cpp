@@ -1,0 +1,67 @@
+#include "validation.h"
+
+#include "errors.h"
+#include "store.h"
+
+namespace rpmsgd {
+
+namespace {
+constexpr uint32_t AddrAny = 0xFFFFFFFFu;
+}
+
+void checkFirmwarePath(const std::string& name) {
+    if (name.empty() || name.size() > 255 || name[0] == '/' ||
+        name.find('\n') != std::string::npos || name.find('\0') != std::string::npos ||
+        name == ".." || name.rfind("../", 0) == 0 || name.find("/../") != std::string::npos ||
+        (name.size() >= 3 && name.compare(name.size() - 3, 3, "/..") == 0)) {
+        throw Error(ErrorCode::InvalidArgument,
+                    "Firmware name '" + name +
+                        "' must be a relative path inside the firmware directory (no '..', no "
+                        "newline, at most 255 bytes)");
+    }
+}
+
+void checkUploadName(const std::string& name) {
+    if (!Store::validUploadName(name)) {
+        throw Error(ErrorCode::InvalidArgument,
+                    "Firmware name '" + name +
+                        "' must be a plain file name of 1-200 characters A-Z a-z 0-9 . _ - "
+                        "(not starting with '.')");
+    }
+}
+
+void checkCoredumpMode(const std::string& mode) {
+    if (mode != "disabled" && mode != "enabled" && mode != "inline") {
+        throw Error(ErrorCode::InvalidArgument,
+                    "Coredump mode '" + mode + "' is not one of disabled, enabled, inline");
+    }
+}
+
+void checkEndpointName(const std::string& name) {
+    if (name.empty() || name.size() > 31 || name.find('\0') != std::string::npos) {
+        throw Error(ErrorCode::InvalidArgument,
+                    "Endpoint name '" + name + "' must be 1 to 31 bytes without NUL");
+    }
+}
+
+void checkRemoteAddress(uint32_t address) {
+    if (address == AddrAny) {
+        throw Error(ErrorCode::InvalidArgument,
+                    "Remote address 0xffffffff (ANY) cannot be written to; give the address of "
+                    "the remote service");
+    }
+}
+
+void checkLocalAddress(const std::optional<uint32_t>& address) {
+    if (address && *address == AddrAny) {
+        throw Error(ErrorCode::InvalidArgument, "local_address 0xffffffff is ANY; omit the option");
+    }
+}
+
+void checkChannelName(const std::string& name) {
+    if (name.empty()) {
+        throw Error(ErrorCode::InvalidArgument, "The channel name is empty");
+    }
+}
+
+} // namespace rpmsgd
