@@ -465,6 +465,10 @@ std::string DbusService::endpointPath(uint64_t n) const {
     return std::string(RootPath) + "/endpoint/" + std::to_string(n);
 }
 
+namespace {
+constexpr size_t MaxUntrackedCredentials = 128;
+} // namespace
+
 Caller DbusService::caller(sdbus::IObject& object) {
     const sdbus::Message* msg = object.getCurrentlyProcessedMessage();
     if (!msg) {
@@ -484,8 +488,13 @@ Caller DbusService::caller(sdbus::IObject& object) {
     for (gid_t g : msg->getCredsSupplementaryGids()) {
         c.gids.push_back(g);
     }
-    if (credentials_.size() >= 4096) {
-        credentials_.clear(); // bounded; departed senders are also dropped as they leave
+    if (credentials_.size() >= MaxUntrackedCredentials) {
+        // Callers we track (they hold endpoints or waits) are dropped when they leave; the
+        // others may have left unnoticed, so they go now (the soak saw a 4096-entry cache of
+        // departed clients as RSS growth). An active one just asks the bus again.
+        for (auto i = credentials_.begin(); i != credentials_.end();) {
+            i = tracked_.count(i->first) ? std::next(i) : credentials_.erase(i);
+        }
     }
     credentials_[sender] = c;
     return c;
