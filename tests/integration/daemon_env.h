@@ -1,9 +1,10 @@
 #pragma once
 // The world one integration test runs in: a temporary directory, an rpmsg-sim mount with the
 // echo firmware, a private system-like dbus-daemon whose config includes our real bus policy,
-// and the real rpmsgd binary configured to look into the sim mount. No GoogleTest here: the
-// udev watcher test builds a whole environment inside a forked child (private network
-// namespace) and reports through a pipe.
+// and the real rpmsgd binary configured to look into the sim mount. GoogleTest appears only in
+// the destructor (a sanitizer report in a child's log fails the running test); everything else
+// returns errors, since the udev watcher test builds a whole environment inside a forked child
+// (private network namespace) and reports through a pipe.
 
 #include "service_manager.h"
 #include "sim_harness.h"
