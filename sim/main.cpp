@@ -8,6 +8,7 @@
 #include "sim_config.h"
 #include "uevent.h"
 #include "vfs.h"
+#include "vhost_user.h"
 
 #include <cerrno>
 #include <csignal>
@@ -31,6 +32,7 @@ const char* const Usage =
     "  rpmsg-sim MOUNTDIR [--config FILE] [--kernel 6.6|5.15] [--firmware-dir DIR] [--uevents]\n"
     "  rpmsg-sim ctl MOUNTDIR COMMAND [ARGS...]\n"
     "  rpmsg-sim mkfw --spec FILE --out FILE [--defect KIND]\n"
+    "  rpmsg-sim remote --vhost-user SOCKET --firmware FW.elf [--control PATH] [--control-fd N]\n"
     "\n"
     "Serves the Linux remoteproc/rpmsg userspace ABI under MOUNTDIR (FUSE), backed by simulated\n"
     "remote processors. Runs until SIGTERM/SIGINT, then unmounts.\n"
@@ -279,6 +281,9 @@ int main(int argc, char** argv) {
         }
         if (first == "mkfw") {
             return runMkfw(argc - 1, argv + 1);
+        }
+        if (first == "remote") {
+            return runRemote(argc - 1, argv + 1);
         }
     }
     return runSim(argc, argv);

@@ -207,4 +207,12 @@ size_t RemoteEngine::heldBuffers() const {
     return n;
 }
 
+std::optional<uint32_t> RemoteEngine::lastSender(uint32_t addr) const {
+    auto it = services_.find(addr);
+    if (it == services_.end() || it->second.lastSender == 0xFFFFFFFFu) {
+        return std::nullopt;
+    }
+    return it->second.lastSender;
+}
+
 } // namespace rpmsgsim

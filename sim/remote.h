@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -64,6 +65,8 @@ public:
     void send(uint32_t src, uint32_t dst, std::span<const uint8_t> payload);
     /// @brief Buffers currently held by the remote.
     size_t heldBuffers() const;
+    /// @brief The Linux address that last sent to service @p addr (none: nothing has yet).
+    std::optional<uint32_t> lastSender(uint32_t addr) const;
 
 private:
     struct Held {
