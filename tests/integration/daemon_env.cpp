@@ -99,12 +99,12 @@ std::string policyFile() {
     return RPMSGD_POLICY_DEFAULT_PATH;
 }
 
-std::string skipReason() {
+std::string skipReason(bool realKernel) {
     if (::geteuid() != 0) {
         return "daemon integration tests need root (FUSE allow_other mounts, root-owned nodes, "
                "the bus name is root's only, and the tests switch to nobody)";
     }
-    if (auto r = simtest::skipReason(); !r.empty()) {
+    if (auto r = realKernel ? std::string() : simtest::skipReason(); !r.empty()) {
         return r;
     }
     if (::access(daemonBinary().c_str(), X_OK) != 0) {
@@ -158,15 +158,18 @@ DaemonEnv::~DaemonEnv() {
 }
 
 std::string DaemonEnv::start(const EnvOptions& options) {
-    if (auto r = sim_->mkfw("echo.elf", options.firmware); r.exitCode != 0) {
-        return "mkfw echo.elf failed: " + r.err;
-    }
-    simtest::SimOptions simOptions;
-    simOptions.config = options.simConfig;
-    simOptions.uevents = options.uevents;
-    std::string error;
-    if (!sim_->start(simOptions, error)) {
-        return "rpmsg-sim did not start: " + error;
+    realKernel_ = options.realKernel;
+    if (!realKernel_) {
+        if (auto r = sim_->mkfw("echo.elf", options.firmware); r.exitCode != 0) {
+            return "mkfw echo.elf failed: " + r.err;
+        }
+        simtest::SimOptions simOptions;
+        simOptions.config = options.simConfig;
+        simOptions.uevents = options.uevents;
+        std::string error;
+        if (!sim_->start(simOptions, error)) {
+            return "rpmsg-sim did not start: " + error;
+        }
     }
     if (auto e = startBus(); !e.empty()) {
         return e;
@@ -178,13 +181,13 @@ std::string DaemonEnv::start(const EnvOptions& options) {
             return manager_->error();
         }
     }
-    const std::string mnt = sim_->mountDir();
+    const std::string mnt = realKernel_ ? "" : sim_->mountDir();
     config_ = {
         {"paths",
          {{"sysfs", mnt + "/sys"},
           {"dev", mnt + "/dev"},
           {"debugfs", mnt + "/sys/kernel/debug"},
-          {"firmware", sim_->firmwareDir()},
+          {"firmware", realKernel_ ? "/lib/firmware" : sim_->firmwareDir()},
           {"state", root() + "/state"}}},
         {"watch", {{"mode", "poll"}, {"poll_interval_ms", 50}, {"state_interval_ms", 50}}},
         {"managers", {{"users", nlohmann::json::array()}, {"groups", {"users"}}}},
@@ -390,7 +393,7 @@ std::string DaemonEnv::daemonLog() const {
 
 std::string DaemonEnv::logs() {
     return daemonLog() + "---- dbus-daemon log ----\n" +
-           simtest::readFile(root() + "/bus.log").data + sim_->log();
+           simtest::readFile(root() + "/bus.log").data + (realKernel_ ? "" : sim_->log());
 }
 
 bool DaemonEnv::nameHasOwner() const {
@@ -409,6 +412,9 @@ bool DaemonEnv::nameHasOwner() const {
 }
 
 std::string DaemonEnv::ctl(const std::vector<std::string>& args) const {
+    if (realKernel_) {
+        return "ctl is the sim's: there is no sim on the real kernel";
+    }
     const auto r = sim_->ctl(args);
     if (r.exitCode == 0) {
         return {};

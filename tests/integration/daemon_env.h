@@ -30,7 +30,8 @@ std::string daemonBinary();
 /// @brief The bus policy file: $RPMSGD_POLICY, else dbus/org.rpmsgd.Broker1.conf in the source.
 std::string policyFile();
 /// @brief Why integration tests cannot run here (not root, no /dev/fuse, missing binaries).
-std::string skipReason();
+/// With @p realKernel, /dev/fuse is not needed (no sim).
+std::string skipReason(bool realKernel = false);
 
 /// @brief The fixture's firmware: rpmsg-echo@1024 (echo), rpmsg-sensor@1025 (stream),
 /// rpmsg-sink@1026 (sink), hidden@1027 (echo, not announced); trace "boot ok", "echo ready".
@@ -41,6 +42,9 @@ struct EnvOptions {
     nlohmann::json firmware = echoFirmwareSpec(); ///< written to FW/echo.elf
     nlohmann::json simConfig = simtest::defaultConfig("echo.elf");
     bool uevents = false;    ///< rpmsg-sim --uevents (only inside a private network namespace)
+    /// @brief No sim: rpmsgd works on the running kernel's /sys and /dev (the real-kernel lane's
+    /// guest, tests/uml). firmware and simConfig are unused then.
+    bool realKernel = false;
     bool startDaemon = true; ///< start rpmsgd and wait for its name
     /// @brief Run rpmsgd as systemd would: $NOTIFY_SOCKET and an fd store handed back to the
     /// next instance (ServiceManager).
@@ -96,8 +100,11 @@ public:
     const std::string& busAddress() const { return busAddress_; }
     simtest::Sim& sim() { return *sim_; }
     const simtest::Sim& sim() const { return *sim_; }
-    /// @brief MOUNT/rel.
-    std::string mountPath(const std::string& rel) const { return sim_->path(rel); }
+    /// @brief MOUNT/rel (/rel on the real kernel).
+    std::string mountPath(const std::string& rel) const {
+        return realKernel_ ? "/" + rel : sim_->path(rel);
+    }
+    bool realKernel() const { return realKernel_; }
     std::string firmwareDir() const { return sim_->firmwareDir(); }
 
     /// @brief `rpmsg-sim ctl MOUNT args...`; "" on success, else the error output.
@@ -116,6 +123,7 @@ private:
     std::string busAddress_;
     pid_t daemonPid_ = -1;
     std::optional<int> daemonStatus_;
+    bool realKernel_ = false;
 };
 
 } // namespace itest

@@ -5,11 +5,11 @@
 namespace itest {
 
 void DaemonTest::SetUp() {
-    if (auto reason = skipReason(); !reason.empty()) {
-        GTEST_SKIP() << reason;
-    }
     EnvOptions options;
     configure(options);
+    if (auto reason = skipReason(options.realKernel); !reason.empty()) {
+        GTEST_SKIP() << reason;
+    }
     env_ = std::make_unique<DaemonEnv>();
     const std::string error = env_->start(options);
     ASSERT_EQ(error, "") << "the environment did not come up\n" << env_->logs();

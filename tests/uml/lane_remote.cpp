@@ -1,0 +1,122 @@
+#include "lane_remote.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+namespace lane {
+
+bool onRealKernel() {
+    const char* t = std::getenv("RPMSG_TARGET");
+    return t && std::string(t) == "kernel";
+}
+
+StreamRemote::StreamRemote(const std::string& path, std::chrono::milliseconds timeout)
+    : path_(path), timeout_(timeout) {
+    fd_ = ::open(path.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (fd_ < 0) {
+        error_ = "cannot open the remote's control stream " + path + ": " + strerror(errno);
+        return;
+    }
+    termios t{};
+    if (::tcgetattr(fd_, &t) == 0) {
+        // No echo (it would go back to the remote as a request), no line editing, 8 bit.
+        ::cfmakeraw(&t);
+        ::tcsetattr(fd_, TCSANOW, &t);
+        ::tcflush(fd_, TCIFLUSH);
+    }
+}
+
+StreamRemote::~StreamRemote() {
+    if (fd_ >= 0) {
+        ::close(fd_);
+    }
+}
+
+RemoteReply StreamRemote::command(const std::vector<std::string>& args) {
+    RemoteReply r;
+    if (fd_ < 0) {
+        r.error = error_;
+        return r;
+    }
+    const std::string line = nlohmann::json(args).dump() + "\n";
+    for (size_t off = 0; off < line.size();) {
+        const ssize_t n = ::write(fd_, line.data() + off, line.size() - off);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            r.error = "writing to " + path_ + ": " + strerror(errno);
+            return r;
+        }
+        off += size_t(n);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + timeout_;
+    size_t nl;
+    while ((nl = pending_.find('\n')) == std::string::npos) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        pollfd p{fd_, POLLIN, 0};
+        if (left.count() <= 0 || ::poll(&p, 1, int(left.count())) == 0) {
+            r.error = "the remote did not answer " + line.substr(0, line.size() - 1) + " within " +
+                      std::to_string(timeout_.count()) + " ms";
+            return r;
+        }
+        char buf[4096];
+        const ssize_t n = ::read(fd_, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            r.error = "reading " + path_ + ": " + (n == 0 ? "end of stream" : strerror(errno));
+            return r;
+        }
+        pending_.append(buf, size_t(n));
+    }
+    const std::string answer = pending_.substr(0, nl);
+    pending_.erase(0, nl + 1);
+    try {
+        const auto j = nlohmann::json::parse(answer);
+        r.ok = j.at("ok").get<bool>();
+        if (r.ok) {
+            r.output = j.value("output", "");
+        } else {
+            r.error = j.value("error", "(no error text)");
+        }
+    } catch (const std::exception& e) {
+        r.ok = false;
+        r.error = "unreadable answer from the remote: " + answer;
+    }
+    return r;
+}
+
+RemoteReply TwinRemote::command(const std::vector<std::string>& args) {
+    RemoteReply r;
+    if (args.empty()) {
+        r.error = "empty command";
+        return r;
+    }
+    if (args[0] == "ping") {
+        r.ok = true;
+        return r;
+    }
+    std::vector<std::string> ctl;
+    if (args[0] == "hangup") {
+        ctl = {"remove-processor", proc_};
+    } else {
+        ctl = {args[0], proc_};
+        ctl.insert(ctl.end(), args.begin() + 1, args.end());
+    }
+    std::string out;
+    r.ok = ctl_(ctl, out);
+    (r.ok ? r.output : r.error) = out;
+    return r;
+}
+
+} // namespace lane

@@ -1,0 +1,68 @@
+#pragma once
+// The remote processor of a virtio-rpmsg transport without a remoteproc, under a test's control,
+// on either target of the real-kernel lane (tests/uml/README.md): the FUSE twin (`rpmsg-sim ctl`
+// on a `"remoteproc": false` processor) or the real kernel in the UML guest, whose remote is
+// `rpmsg-sim remote --vhost-user` reached over a line stream (the guest's /dev/ttyS0). Both speak
+// the same vocabulary: stall, resume, announce NAME ADDR, destroy NAME ADDR, send SRC DST TEXT,
+// peer ADDR, hangup, ping.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace lane {
+
+using namespace std::chrono_literals;
+
+/// @brief The answer to one command.
+struct RemoteReply {
+    bool ok = false;
+    std::string output; ///< on success
+    std::string error;  ///< on failure: what went wrong
+};
+
+class Remote {
+public:
+    virtual ~Remote() = default;
+    virtual RemoteReply command(const std::vector<std::string>& args) = 0;
+};
+
+/// @brief True when the tests run on the real kernel (RPMSG_TARGET=kernel, set by uml-lane).
+bool onRealKernel();
+
+/// @brief The guest's remote: RPMSG_REMOTE_CONTROL names the stream (a tty is put in raw mode).
+/// Requests are one JSON array of strings per line; answers one JSON object per line.
+class StreamRemote : public Remote {
+public:
+    /// @brief Opens @p path; error() says why when it could not.
+    explicit StreamRemote(const std::string& path, std::chrono::milliseconds timeout = 10s);
+    ~StreamRemote() override;
+    StreamRemote(const StreamRemote&) = delete;
+    StreamRemote& operator=(const StreamRemote&) = delete;
+
+    const std::string& error() const { return error_; }
+    RemoteReply command(const std::vector<std::string>& args) override;
+
+private:
+    int fd_ = -1;
+    std::string path_, error_, pending_;
+    std::chrono::milliseconds timeout_;
+};
+
+/// @brief The twin's remote: @p ctl runs `rpmsg-sim ctl MOUNT ARGS...` and returns "" on
+/// success or the error; processor @p proc is inserted after the command word (hangup is
+/// `remove-processor PROC`).
+class TwinRemote : public Remote {
+public:
+    using Ctl = std::function<bool(const std::vector<std::string>& args, std::string& out)>;
+    TwinRemote(std::string proc, Ctl ctl) : proc_(std::move(proc)), ctl_(std::move(ctl)) {}
+    RemoteReply command(const std::vector<std::string>& args) override;
+
+private:
+    std::string proc_;
+    Ctl ctl_;
+};
+
+} // namespace lane
