@@ -2,9 +2,12 @@
 // endpoints with CREATE_EPT to the echo service and measures round trips per second and
 // p50/p99 latency for 16- and 496-byte payloads on 1 and 8 endpoints (one thread each).
 //
-//   sim-echo-bench [--duration SECONDS] [--sim PATH]
+//   sim-echo-bench [--duration SECONDS] [--sim PATH] [--kernel]
 //
-// Exit 77 (skip) when not root or without /dev/fuse.
+// --kernel measures the running kernel instead (the real-kernel lane's guest, where
+// `rpmsg-sim remote --vhost-user` runs tests/uml/lane-fw.json, whose echo service is at 1024
+// too): no sim, the first /dev/rpmsg_ctrl*. `uml-lane --run` starts it there.
+// Exit 77 (skip) when not root or, without --kernel, without /dev/fuse.
 
 #include "sim_harness.h"
 
@@ -15,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -39,8 +43,9 @@ struct CaseResult {
 
 int usage(const char* argv0, int rc) {
     (rc == 0 ? std::cout : std::cerr)
-        << "usage: " << argv0 << " [--duration SECONDS] [--sim PATH]\n"
-        << "Measures echo round trips through rpmsg-sim (root and /dev/fuse required).\n";
+        << "usage: " << argv0 << " [--duration SECONDS] [--sim PATH] [--kernel]\n"
+        << "Measures echo round trips through rpmsg-sim (root and /dev/fuse required), or with\n"
+        << "--kernel through the running kernel's first /dev/rpmsg_ctrl* (echo service at 1024).\n";
     return rc;
 }
 
@@ -111,6 +116,7 @@ CaseResult runCase(const std::vector<int>& fds, size_t payload, std::chrono::mil
 
 int main(int argc, char** argv) {
     double durationS = 3.0;
+    bool onKernel = false;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--help" || a == "-h") {
@@ -123,6 +129,8 @@ int main(int argc, char** argv) {
                 std::cerr << "--duration: expected seconds in (0, 3600], got '" << argv[i] << "'\n";
                 return 2;
             }
+        } else if (a == "--kernel") {
+            onKernel = true;
         } else if (a == "--sim" && i + 1 < argc) {
             ::setenv("RPMSG_SIM", argv[++i], 1);
         } else {
@@ -130,7 +138,8 @@ int main(int argc, char** argv) {
             return usage(argv[0], 2);
         }
     }
-    if (const auto why = skipReason(); !why.empty()) {
+    if (const auto why = onKernel ? std::string(::geteuid() ? "not root" : "") : skipReason();
+        !why.empty()) {
         std::cout << "SKIP: " << why << "\n";
         return 77;
     }
@@ -138,44 +147,72 @@ int main(int argc, char** argv) {
 
     TempDir tmp("rpmsg-sim-bench");
     Sim sim(tmp.path());
-    const auto fw = sim.mkfw("echo.elf", echoSpec(0));
-    if (fw.exitCode != 0) {
-        std::cerr << "rpmsg-sim mkfw failed: " << fw.err << "\n";
-        return 1;
+    std::string ctrlName = "rpmsg_ctrl0";
+    if (onKernel) {
+        ctrlName.clear();
+        for (const auto& e : std::filesystem::directory_iterator("/dev")) {
+            const std::string n = e.path().filename();
+            if (n.rfind("rpmsg_ctrl", 0) == 0 && (ctrlName.empty() || n < ctrlName)) {
+                ctrlName = n;
+            }
+        }
+        if (ctrlName.empty()) {
+            std::cerr << "no /dev/rpmsg_ctrl* on this kernel\n";
+            return 1;
+        }
+    } else {
+        const auto fw = sim.mkfw("echo.elf", echoSpec(0));
+        if (fw.exitCode != 0) {
+            std::cerr << "rpmsg-sim mkfw failed: " << fw.err << "\n";
+            return 1;
+        }
+        SimOptions options;
+        options.config = defaultConfig();
+        std::string error;
+        if (!sim.start(options, error)) {
+            std::cerr << error << "\n";
+            return 1;
+        }
+        const std::string rproc = sim.path("sys/class/remoteproc/remoteproc0/state");
+        if (const int rc = writeFile(rproc, "start"); rc != 0) {
+            std::cerr << "start failed: " << std::strerror(rc > 0 ? rc : EIO) << "\n" << sim.log();
+            return 1;
+        }
     }
-    SimOptions options;
-    options.config = defaultConfig();
-    std::string error;
-    if (!sim.start(options, error)) {
-        std::cerr << error << "\n";
-        return 1;
-    }
-    const std::string rproc = sim.path("sys/class/remoteproc/remoteproc0/state");
-    if (const int rc = writeFile(rproc, "start"); rc != 0) {
-        std::cerr << "start failed: " << std::strerror(rc > 0 ? rc : EIO) << "\n" << sim.log();
-        return 1;
-    }
-    Fd ctrl(::open(sim.path("dev/rpmsg_ctrl0").c_str(), O_RDWR | O_CLOEXEC));
+    // On the kernel, paths are the real /dev and /sys.
+    auto path = [&](const std::string& rel) { return onKernel ? "/" + rel : sim.path(rel); };
+    auto eptdevs = [&] {
+        std::vector<std::string> names;
+        for (const auto& e : std::filesystem::directory_iterator(path("sys/class/rpmsg"))) {
+            const std::string n = e.path().filename();
+            if (n.rfind("rpmsg_ctrl", 0) != 0) {
+                names.push_back(n);
+            }
+        }
+        return names;
+    };
+    Fd ctrl(::open(path("dev/" + ctrlName).c_str(), O_RDWR | O_CLOEXEC));
     if (!ctrl.valid()) {
-        std::cerr << "open rpmsg_ctrl0: " << std::strerror(errno) << "\n" << sim.log();
+        std::cerr << "open " << ctrlName << ": " << std::strerror(errno) << "\n"
+                  << (onKernel ? "" : sim.log());
         return 1;
     }
     constexpr int kMaxEndpoints = 8;
     std::vector<Fd> endpoints;
     for (int i = 0; i < kMaxEndpoints; ++i) {
-        const auto before = eptdevNames(sim);
+        const auto before = eptdevs();
         if (const int rc = createEpt(ctrl.get(), "bench" + std::to_string(i), 0xFFFFFFFFu, 1024);
             rc != 0) {
             std::cerr << "CREATE_EPT: " << std::strerror(rc) << "\n";
             return 1;
         }
         std::string dev;
-        for (const auto& n : eptdevNames(sim)) {
+        for (const auto& n : eptdevs()) {
             if (std::find(before.begin(), before.end(), n) == before.end()) {
                 dev = n;
             }
         }
-        Fd fd(::open(sim.path("dev/" + dev).c_str(), O_RDWR | O_CLOEXEC));
+        Fd fd(::open(path("dev/" + dev).c_str(), O_RDWR | O_CLOEXEC));
         if (dev.empty() || !fd.valid()) {
             std::cerr << "cannot open the new eptdev '" << dev << "': " << std::strerror(errno)
                       << "\n";
@@ -184,7 +221,8 @@ int main(int argc, char** argv) {
         endpoints.push_back(std::move(fd));
     }
 
-    std::printf("rpmsg-sim echo benchmark, %.1f s per case\n\n", durationS);
+    std::printf("%s echo benchmark, %.1f s per case\n\n",
+                onKernel ? "real-kernel (UML guest, vhost-user remote)" : "rpmsg-sim", durationS);
     std::printf("%9s %9s %12s %12s %10s %10s\n", "payload", "endpoints", "round trips", "trips/s",
                 "p50 us", "p99 us");
     bool failed = false;
@@ -208,8 +246,8 @@ int main(int argc, char** argv) {
     }
     endpoints.clear();
     ctrl.reset();
-    const int status = sim.shutdown();
-    if (failed) {
+    const int status = onKernel ? 0 : sim.shutdown();
+    if (failed && !onKernel) {
         std::cerr << sim.log();
     }
     (void)status;
