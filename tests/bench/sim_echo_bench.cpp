@@ -180,7 +180,9 @@ int main(int argc, char** argv) {
         }
     }
     // On the kernel, paths are the real /dev and /sys.
-    auto path = [&](const std::string& rel) { return onKernel ? "/" + rel : sim.path(rel); };
+    auto path = [&](const std::string& rel) {
+        return onKernel ? "/" + rel : sim.path(rel);
+    };
     auto eptdevs = [&] {
         std::vector<std::string> names;
         for (const auto& e : std::filesystem::directory_iterator(path("sys/class/rpmsg"))) {

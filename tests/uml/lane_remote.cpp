@@ -5,6 +5,8 @@
 #include <cstring>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -20,6 +22,17 @@ bool onRealKernel() {
 StreamRemote::StreamRemote(const std::string& path, std::chrono::milliseconds timeout)
     : path_(path), timeout_(timeout) {
     fd_ = ::open(path.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (fd_ < 0 && errno == ENXIO) {
+        // A UNIX socket (`rpmsg-sim remote --control PATH`) cannot be open()ed: connect.
+        sockaddr_un a{};
+        a.sun_family = AF_UNIX;
+        std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+        fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd_ >= 0 && ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+            ::close(fd_);
+            fd_ = -1;
+        }
+    }
     if (fd_ < 0) {
         error_ = "cannot open the remote's control stream " + path + ": " + strerror(errno);
         return;

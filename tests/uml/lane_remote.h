@@ -32,7 +32,8 @@ public:
 /// @brief True when the tests run on the real kernel (RPMSG_TARGET=kernel, set by uml-lane).
 bool onRealKernel();
 
-/// @brief The guest's remote: RPMSG_REMOTE_CONTROL names the stream (a tty is put in raw mode).
+/// @brief The guest's remote: RPMSG_REMOTE_CONTROL names the stream (a tty is put in raw mode;
+/// a UNIX socket, as `rpmsg-sim remote --control PATH` makes, is connected to).
 /// Requests are one JSON array of strings per line; answers one JSON object per line.
 class StreamRemote : public Remote {
 public:
