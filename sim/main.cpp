@@ -45,8 +45,8 @@ const char* const Usage =
     "  -h, --help           this help;  --version  the version\n"
     "\n"
     "ctl commands: crash PROC [TYPE] | stall PROC | resume PROC | announce PROC NAME ADDR |\n"
-    "  destroy PROC NAME ADDR | send PROC SRC DST TEXT | add-processor NAME [FIRMWARE] |\n"
-    "  remove-processor PROC | dump\n";
+    "  destroy PROC NAME ADDR | send PROC SRC DST TEXT | peer PROC ADDR |\n"
+    "  add-processor NAME [FIRMWARE] | remove-processor PROC | dump\n";
 
 /// The `.rpmsg-sim/control` file: write one JSON array of strings, read the answer.
 class ControlHandle : public FileHandle {
