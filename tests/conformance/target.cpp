@@ -115,7 +115,8 @@ public:
     void awaitReleased(const std::string& dev) override {
         simtest::waitFor([&] {
             try {
-                for (const auto& e : sim_->dump().at("eptdevs")) {
+                const auto dump = sim_->dump();
+                for (const auto& e : dump.at("eptdevs")) {
                     if (e.value("device", "") == dev) {
                         return !e.value("open", false);
                     }
