@@ -85,16 +85,11 @@ std::string ConformanceTest::notReady() {
     if (virtio_.empty()) {
         return "no virtioK.rpmsg_ctrl.0.0 in sys/bus/rpmsg/devices [" + joined(devs) + "]";
     }
-    for (const auto& s : spec_["services"]) {
-        if (!s.value("announce", true)) {
-            continue;
-        }
-        const std::string name = s.value("name", "");
-        const std::string ch = channel(name, s.value("addr", 0u));
+    for (const auto& ch : announcedChannels()) {
         if (std::find(devs.begin(), devs.end(), ch) == devs.end()) {
             return "no " + ch + " in sys/bus/rpmsg/devices [" + joined(devs) + "]";
         }
-        if (name == "rpmsg-raw") {
+        if (ch.find(".rpmsg-raw.") != std::string::npos) {
             const auto children = list(busDev(ch, "rpmsg"));
             if (children.size() != 1 || !exists("dev/" + children[0])) {
                 return ch + " has no rpmsg_char eptdev and /dev node yet";
@@ -131,6 +126,16 @@ uint32_t ConformanceTest::serviceAddr(const std::string& name) const {
 
 std::string ConformanceTest::channel(const std::string& name, uint32_t addr) const {
     return virtio_ + "." + name + ".-1." + std::to_string(addr);
+}
+
+std::vector<std::string> ConformanceTest::announcedChannels() const {
+    std::vector<std::string> out;
+    for (const auto& s : spec_["services"]) {
+        if (s.value("announce", true)) {
+            out.push_back(channel(s.value("name", ""), s.value("addr", 0u)));
+        }
+    }
+    return out;
 }
 
 std::string ConformanceTest::rawEptdev() {

@@ -51,6 +51,8 @@ protected:
     const std::string& ctrlName() const { return ctrl_; }
     /// @brief The bus device name of a remote channel: virtioK.NAME.-1.ADDR.
     std::string channel(const std::string& name, uint32_t addr) const;
+    /// @brief The bus device names of the channels the firmware announces at boot.
+    std::vector<std::string> announcedChannels() const;
     /// @brief "rpmsgN" that rpmsg_char made for the firmware's rpmsg-raw channel.
     std::string rawEptdev();
     static std::string busDev(const std::string& dev, const std::string& attr = "");
