@@ -29,7 +29,8 @@ namespace {
 
 const char* const Usage =
     "Usage:\n"
-    "  rpmsg-sim MOUNTDIR [--config FILE] [--kernel 6.6|5.15] [--firmware-dir DIR] [--uevents]\n"
+    "  rpmsg-sim MOUNTDIR [--config FILE] [--kernel 6.6|6.1|5.15] [--firmware-dir DIR] "
+    "[--uevents]\n"
     "  rpmsg-sim ctl MOUNTDIR COMMAND [ARGS...]\n"
     "  rpmsg-sim mkfw --spec FILE --out FILE [--defect KIND]\n"
     "  rpmsg-sim remote --vhost-user SOCKET --firmware FW.elf [--control PATH] [--control-fd N]\n"
@@ -39,15 +40,15 @@ const char* const Usage =
     "\n"
     "Options:\n"
     "  --config FILE        processors and timings (JSON; see sim/README.md)\n"
-    "  --kernel VERSION     kernel behaviour profile: 6.6 (default) or 5.15\n"
+    "  --kernel VERSION     kernel behaviour profile: 6.6 (default), 6.1 or 5.15\n"
     "  --firmware-dir DIR   where `start` looks up firmware names (default /lib/firmware)\n"
     "  --uevents            send kernel-format uevents to udev monitors; only allowed inside a\n"
     "                       private network namespace (unshare -n)\n"
     "  -h, --help           this help;  --version  the version\n"
     "\n"
     "ctl commands: crash PROC [TYPE] | stall PROC | resume PROC | announce PROC NAME ADDR |\n"
-    "  destroy PROC NAME ADDR | send PROC SRC DST TEXT | add-processor NAME [FIRMWARE] |\n"
-    "  remove-processor PROC | dump\n";
+    "  destroy PROC NAME ADDR | send PROC SRC DST TEXT | peer PROC ADDR |\n"
+    "  add-processor NAME [FIRMWARE] | remove-processor PROC | dump\n";
 
 /// The `.rpmsg-sim/control` file: write one JSON array of strings, read the answer.
 class ControlHandle : public FileHandle {
@@ -202,8 +203,8 @@ int runSim(int argc, char** argv) {
         }
     }
     if (!kernel.empty()) {
-        if (kernel != "6.6" && kernel != "5.15") {
-            std::cerr << "rpmsg-sim: --kernel " << kernel << ": expected 6.6 or 5.15\n";
+        if (kernel != "6.6" && kernel != "6.1" && kernel != "5.15") {
+            std::cerr << "rpmsg-sim: --kernel " << kernel << ": expected 6.6, 6.1 or 5.15\n";
             return 2;
         }
         config.kernel = kernel;

@@ -207,6 +207,10 @@ size_t RemoteEngine::heldBuffers() const {
     return n;
 }
 
+bool RemoteEngine::hasService(uint32_t addr) const {
+    return services_.count(addr) != 0;
+}
+
 std::optional<uint32_t> RemoteEngine::lastSender(uint32_t addr) const {
     auto it = services_.find(addr);
     if (it == services_.end() || it->second.lastSender == 0xFFFFFFFFu) {

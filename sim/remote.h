@@ -65,7 +65,10 @@ public:
     void send(uint32_t src, uint32_t dst, std::span<const uint8_t> payload);
     /// @brief Buffers currently held by the remote.
     size_t heldBuffers() const;
-    /// @brief The Linux address that last sent to service @p addr (none: nothing has yet).
+    /// @brief True when the remote has a service at @p addr (from the spec or announced).
+    bool hasService(uint32_t addr) const;
+    /// @brief The Linux address that last sent a message the service at @p addr consumed;
+    /// nullopt when there is no such service or nothing has reached it yet.
     std::optional<uint32_t> lastSender(uint32_t addr) const;
 
 private:

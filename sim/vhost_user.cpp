@@ -1038,7 +1038,10 @@ std::string VhostUserRemote::control(const std::vector<std::string>& args) {
             return *e;
         uint32_t addr = 0;
         if (!parseU32(args[1], addr)) {
-            return errorReply("ADDR must be a number");
+            return errorReply("address \"" + args[1] + "\" is not a number");
+        }
+        if (!engine_->hasService(addr)) {
+            return errorReply("the remote has no service at address " + args[1]);
         }
         auto peer = engine_->lastSender(addr);
         if (!peer) {

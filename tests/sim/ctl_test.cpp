@@ -232,6 +232,30 @@ TEST_F(Ctl, RemovedIndexIsReusedLowestFirst) {
     EXPECT_EQ(readAttr(rproc(2, "name")), "newer\n");
 }
 
+TEST_F(Ctl, PeerPrintsTheLastSenderOfAService) {
+    ASSERT_NO_FATAL_FAILURE(bootProcessor(0));
+    const auto before = ctl({"peer", "cm4", "1024"});
+    expectOneLineError(before, "nothing sent yet");
+    EXPECT_NE(before.err.find("no message has reached service 1024 yet"), std::string::npos)
+        << before.err;
+    Fd ctrl = openCtrl();
+    const auto dev = createEptDev(ctrl.get(), "p", RPMSG_ADDR_ANY, 1024);
+    Fd ept = openDev(dev);
+    ASSERT_TRUE(ept.valid());
+    ASSERT_EQ(::write(ept.get(), "who", 3), 3);
+    ASSERT_EQ(readMessage(ept.get()).data, "who"); // the echo: the service has seen it
+    const auto r = ctl({"peer", "remoteproc0", "1024"});
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(r.out, std::to_string(eptdevAddr(dev)) + "\n");
+
+    const auto none = ctl({"peer", "cm4", "4242"});
+    expectOneLineError(none, "no such service");
+    EXPECT_NE(none.err.find("no service at address 4242"), std::string::npos) << none.err;
+    expectOneLineError(ctl({"peer", "cm4"}), "missing address");
+    expectOneLineError(ctl({"peer", "cm4", "x"}), "bad address");
+    expectOneLineError(ctl({"peer", "dsp", "1024"}), "processor not running");
+}
+
 TEST_F(Ctl, AnnounceDestroySendByIdOrName) {
     ASSERT_NO_FATAL_FAILURE(bootProcessor(0));
     ctlOk({"announce", "cm4", "svc", "3000"});

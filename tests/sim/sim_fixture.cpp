@@ -16,72 +16,7 @@
 
 namespace simtest {
 
-namespace {
-
-void noopHandler(int) {}
-
-} // namespace
-
-// ---- Background -----------------------------------------------------------------------------
-
-Background::Background(std::function<void()> fn, std::function<void()> onStuck)
-    : onStuck_(std::move(onStuck)) {
-    thread_ = std::thread([this, fn = std::move(fn)] {
-        tid_ = static_cast<pid_t>(::syscall(SYS_gettid));
-        fn();
-        done_ = true;
-    });
-}
-
-Background::~Background() {
-    if (!waitDone(100ms) && onStuck_) {
-        onStuck_();
-    }
-    thread_.join();
-}
-
-bool Background::waitDone(std::chrono::milliseconds timeout) {
-    return waitFor([this] { return done_.load(); }, timeout, 1ms);
-}
-
-bool Background::waitBlockedIn(long nr, std::chrono::milliseconds timeout) {
-    return waitFor([this, nr] { return tid_ != 0 && !done_ && taskBlockedIn(0, tid_, nr); },
-                   timeout, 1ms);
-}
-
-bool taskBlockedIn(pid_t pid, pid_t tid, long nr) {
-    const std::string base = "/proc/" + (pid == 0 ? std::string("self") : std::to_string(pid)) +
-                             "/task/" + std::to_string(tid);
-    std::ifstream statIn(base + "/stat");
-    std::string stat;
-    std::getline(statIn, stat);
-    const auto close = stat.rfind(')');
-    if (close == std::string::npos || close + 2 >= stat.size()) {
-        return false;
-    }
-    const char st = stat[close + 2];
-    if (st != 'S' && st != 'D') {
-        return false;
-    }
-    std::ifstream sysIn(base + "/syscall");
-    long current = -2;
-    sysIn >> current;
-    return current == nr;
-}
-
-// ---- SigusrNoRestart / children -------------------------------------------------------------
-
-SigusrNoRestart::SigusrNoRestart() {
-    struct sigaction sa {};
-    sa.sa_handler = noopHandler;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0; // no SA_RESTART: the interrupted syscall must fail with EINTR
-    ::sigaction(SIGUSR1, &sa, &old_);
-}
-
-SigusrNoRestart::~SigusrNoRestart() {
-    ::sigaction(SIGUSR1, &old_, nullptr);
-}
+// ---- children ---------------------------------------------------------------------------
 
 int runInChild(const std::function<int()>& fn, std::chrono::milliseconds timeout) {
     std::cout.flush();
@@ -340,29 +275,6 @@ Fd SimTest::openDev(const std::string& devName, int flags) {
     Fd fd(::open(p.c_str(), flags | O_CLOEXEC));
     EXPECT_TRUE(fd.valid()) << "open " << p << ": " << std::strerror(errno);
     return fd;
-}
-
-Message SimTest::readMessage(int fd, size_t bufSize, std::chrono::milliseconds timeout) {
-    Message m;
-    pollfd p{fd, POLLIN, 0};
-    const int n = ::poll(&p, 1, static_cast<int>(timeout.count()));
-    if (n < 0) {
-        m.err = errno;
-        return m;
-    }
-    if (n == 0) {
-        m.err = ETIME;
-        return m;
-    }
-    std::string buf(bufSize, '\0');
-    const ssize_t r = ::read(fd, buf.data(), buf.size());
-    if (r < 0) {
-        m.err = errno;
-        return m;
-    }
-    buf.resize(static_cast<size_t>(r));
-    m.data = std::move(buf);
-    return m;
 }
 
 nlohmann::json SimTest::eptdevDump(const std::string& devName) {

@@ -24,39 +24,6 @@
 
 namespace simtest {
 
-/// @brief Runs a function on a thread that may block in a syscall on the mount. If the
-/// function is still running at destruction, @p onStuck is called (the fixture kills the sim,
-/// which aborts the FUSE connection) before joining, so a broken sim cannot hang the suite.
-class Background {
-public:
-    Background(std::function<void()> fn, std::function<void()> onStuck);
-    ~Background();
-    Background(const Background&) = delete;
-    Background& operator=(const Background&) = delete;
-
-    /// @brief Waits until the function returned.
-    bool waitDone(std::chrono::milliseconds timeout);
-    /// @brief Waits until the thread sleeps inside syscall @p nr (per /proc/self/task/T).
-    bool waitBlockedIn(long nr, std::chrono::milliseconds timeout = 5s);
-    bool done() const { return done_; }
-    pthread_t handle() { return thread_.native_handle(); }
-
-private:
-    std::atomic<pid_t> tid_{0};
-    std::atomic<bool> done_{false};
-    std::function<void()> onStuck_;
-    std::thread thread_;
-};
-
-/// @brief True when task @p tid of process @p pid (0 = self) sleeps in syscall @p nr.
-bool taskBlockedIn(pid_t pid, pid_t tid, long nr);
-
-/// @brief Result of reading one message.
-struct Message {
-    int err = 0; ///< errno of poll/read, ETIME when nothing arrived in time
-    std::string data;
-};
-
 class SimTest : public ::testing::Test {
 protected:
     void SetUp() override;
@@ -116,8 +83,6 @@ protected:
     /// @brief CREATE_EPT and return the new eptdev's name (rpmsgN); fails the test otherwise.
     std::string createEptDev(int ctrlFd, const std::string& name, uint32_t src, uint32_t dst);
     Fd openDev(const std::string& devName, int flags = O_RDWR);
-    /// @brief Waits for POLLIN (up to @p timeout) then reads with a buffer of @p bufSize.
-    Message readMessage(int fd, size_t bufSize = 512, std::chrono::milliseconds timeout = 5s);
     /// @brief The dump's eptdev entry for @p devName.
     nlohmann::json eptdevDump(const std::string& devName);
     /// @brief The local address bound to eptdev @p devName (from the dump), or -1.
@@ -130,18 +95,6 @@ protected:
 
     std::unique_ptr<TempDir> tmp_;
     std::unique_ptr<Sim> sim_;
-};
-
-/// @brief Installs a handler for SIGUSR1 without SA_RESTART for the lifetime of the object.
-class SigusrNoRestart {
-public:
-    SigusrNoRestart();
-    ~SigusrNoRestart();
-    SigusrNoRestart(const SigusrNoRestart&) = delete;
-    SigusrNoRestart& operator=(const SigusrNoRestart&) = delete;
-
-private:
-    struct sigaction old_ {};
 };
 
 /// @brief Runs @p fn in a forked child and returns its exit code (128+sig if killed, -1 on

@@ -19,6 +19,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -88,6 +89,8 @@ int endpointIoctl(int fd, unsigned long cmd, const std::string& name, uint32_t s
     info.dst = dst;
     return ::ioctl(fd, cmd, &info) == 0 ? 0 : errno;
 }
+
+void noopHandler(int) {}
 
 } // namespace
 
@@ -294,6 +297,68 @@ bool isMounted(const std::string& dir) {
     return std::find(points.begin(), points.end(), dir) != points.end();
 }
 
+// ---- threads that block ----------------------------------------------------------------------
+
+Background::Background(std::function<void()> fn, std::function<void()> onStuck)
+    : onStuck_(std::move(onStuck)) {
+    thread_ = std::thread([this, fn = std::move(fn)] {
+        tid_ = static_cast<pid_t>(::syscall(SYS_gettid));
+        fn();
+        done_ = true;
+    });
+}
+
+Background::~Background() {
+    if (!waitDone(100ms) && onStuck_) {
+        onStuck_();
+    }
+    thread_.join();
+}
+
+bool Background::waitDone(std::chrono::milliseconds timeout) {
+    return waitFor([this] { return done_.load(); }, timeout, 1ms);
+}
+
+bool Background::waitBlockedIn(long nr, std::chrono::milliseconds timeout) {
+    return waitFor([this, nr] { return tid_ != 0 && !done_ && taskBlockedIn(0, tid_, nr); },
+                   timeout, 1ms);
+}
+
+bool taskBlockedIn(pid_t pid, pid_t tid, long nr) {
+    const std::string base = "/proc/" + (pid == 0 ? std::string("self") : std::to_string(pid)) +
+                             "/task/" + std::to_string(tid);
+    std::ifstream statIn(base + "/stat");
+    std::string stat;
+    std::getline(statIn, stat);
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos || close + 2 >= stat.size()) {
+        return false;
+    }
+    const char st = stat[close + 2];
+    if (st != 'S' && st != 'D') {
+        return false;
+    }
+    std::ifstream sysIn(base + "/syscall");
+    if (!sysIn) {
+        return true; // no /proc/PID/syscall on this kernel: sleeping is all we can tell
+    }
+    long current = -2;
+    sysIn >> current;
+    return current == nr;
+}
+
+SigusrNoRestart::SigusrNoRestart() {
+    struct sigaction sa {};
+    sa.sa_handler = noopHandler;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; // no SA_RESTART: the interrupted syscall must fail with EINTR
+    ::sigaction(SIGUSR1, &sa, &old_);
+}
+
+SigusrNoRestart::~SigusrNoRestart() {
+    ::sigaction(SIGUSR1, &old_, nullptr);
+}
+
 // ---- files ----------------------------------------------------------------------------------
 
 Fd& Fd::operator=(Fd&& other) noexcept {
@@ -354,6 +419,29 @@ int writeFile(const std::string& path, std::string_view data, int extraFlags) {
         return err;
     }
     return static_cast<size_t>(n) == data.size() ? 0 : kShortWrite;
+}
+
+Message readMessage(int fd, size_t bufSize, std::chrono::milliseconds timeout) {
+    Message m;
+    pollfd p{fd, POLLIN, 0};
+    const int n = ::poll(&p, 1, static_cast<int>(timeout.count()));
+    if (n < 0) {
+        m.err = errno;
+        return m;
+    }
+    if (n == 0) {
+        m.err = ETIME;
+        return m;
+    }
+    std::string buf(bufSize, '\0');
+    const ssize_t r = ::read(fd, buf.data(), buf.size());
+    if (r < 0) {
+        m.err = errno;
+        return m;
+    }
+    buf.resize(static_cast<size_t>(r));
+    m.data = std::move(buf);
+    return m;
 }
 
 void writeTextFile(const std::string& path, const std::string& text) {
@@ -686,8 +774,12 @@ int releaseDev(int ctrlFd, const std::string& name, uint32_t src, uint32_t dst) 
 }
 
 std::vector<std::string> eptdevNames(const Sim& sim) {
+    return eptdevNames(sim.path("sys/class/rpmsg"));
+}
+
+std::vector<std::string> eptdevNames(const std::string& classRpmsgDir) {
     std::vector<std::pair<int, std::string>> found;
-    for (const auto& n : listDir(sim.path("sys/class/rpmsg"))) {
+    for (const auto& n : listDir(classRpmsgDir)) {
         if (n.size() > 5 && n.rfind("rpmsg", 0) == 0 &&
             std::all_of(n.begin() + 5, n.end(), [](char c) { return c >= '0' && c <= '9'; })) {
             found.emplace_back(std::stoi(n.substr(5)), n);

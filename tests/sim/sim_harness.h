@@ -4,14 +4,17 @@
 // `mkfw` invocations, and a teardown that always unmounts. No GoogleTest here, so the benchmark
 // can link it too.
 
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <pthread.h>
 #include <string>
 #include <string_view>
 #include <sys/types.h>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -75,6 +78,57 @@ std::string sanitizerReport(std::string_view log);
 
 /// @brief True when @p dir (canonical path) is a mount point in /proc/self/mountinfo.
 bool isMounted(const std::string& dir);
+
+/// @brief Runs a function on a thread that may block in a syscall on the mount. If the
+/// function is still running at destruction, @p onStuck is called (a sim fixture kills the sim,
+/// which aborts the FUSE connection) before joining, so a broken sim cannot hang the suite.
+class Background {
+public:
+    Background(std::function<void()> fn, std::function<void()> onStuck);
+    ~Background();
+    Background(const Background&) = delete;
+    Background& operator=(const Background&) = delete;
+
+    /// @brief Waits until the function returned.
+    bool waitDone(std::chrono::milliseconds timeout);
+    /// @brief Waits until the thread sleeps inside syscall @p nr (per /proc/self/task/T; see
+    /// taskBlockedIn for kernels without /proc/PID/syscall).
+    bool waitBlockedIn(long nr, std::chrono::milliseconds timeout = 5s);
+    bool done() const { return done_; }
+    pthread_t handle() { return thread_.native_handle(); }
+
+private:
+    std::atomic<pid_t> tid_{0};
+    std::atomic<bool> done_{false};
+    std::function<void()> onStuck_;
+    std::thread thread_;
+};
+
+/// @brief True when task @p tid of process @p pid (0 = self) sleeps in syscall @p nr. Kernels
+/// without /proc/PID/syscall (User-Mode Linux has no HAVE_ARCH_TRACEHOOK) only tell that the
+/// task sleeps; then any sleep counts.
+bool taskBlockedIn(pid_t pid, pid_t tid, long nr);
+
+/// @brief Installs a handler for SIGUSR1 without SA_RESTART for the lifetime of the object.
+class SigusrNoRestart {
+public:
+    SigusrNoRestart();
+    ~SigusrNoRestart();
+    SigusrNoRestart(const SigusrNoRestart&) = delete;
+    SigusrNoRestart& operator=(const SigusrNoRestart&) = delete;
+
+private:
+    struct sigaction old_ {};
+};
+
+/// @brief Result of reading one message.
+struct Message {
+    int err = 0; ///< errno of poll/read, ETIME when nothing arrived in time
+    std::string data;
+};
+
+/// @brief Waits for POLLIN (up to @p timeout) then reads with a buffer of @p bufSize.
+Message readMessage(int fd, size_t bufSize = 512, std::chrono::milliseconds timeout = 5s);
 
 /// @brief An owned file descriptor.
 class Fd {
@@ -222,5 +276,8 @@ int releaseDev(int ctrlFd, const std::string& name, uint32_t src, uint32_t dst);
 
 /// @brief The `rpmsgN` names (not rpmsg_ctrlN) in MOUNT/sys/class/rpmsg, sorted by N.
 std::vector<std::string> eptdevNames(const Sim& sim);
+/// @brief The `rpmsgN` names (not rpmsg_ctrlN) in the class directory @p classRpmsgDir, sorted
+/// by N.
+std::vector<std::string> eptdevNames(const std::string& classRpmsgDir);
 
 } // namespace simtest

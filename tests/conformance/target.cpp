@@ -1,0 +1,403 @@
+#include "target.h"
+
+#include "sim_harness.h"
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/utsname.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#ifndef RPMSG_CONFORMANCE_FW_SPEC_DEFAULT
+#error "meson passes the source tree's conformance-fw.json as RPMSG_CONFORMANCE_FW_SPEC_DEFAULT"
+#endif
+
+namespace conformance {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+std::string envOr(const char* name, const std::string& fallback) {
+    const char* v = std::getenv(name);
+    return v != nullptr && *v != '\0' ? std::string(v) : fallback;
+}
+
+std::string targetName() {
+    return envOr("RPMSG_TARGET", "twin");
+}
+
+std::string trimmed(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) {
+        s.pop_back();
+    }
+    return s;
+}
+
+// ---- the twin -------------------------------------------------------------------------------
+
+/// A fresh rpmsg-sim per test: kernel profile 6.1 and one virtio transport without a
+/// remoteproc, as the lane's vhost-user device, running conformance.elf. Its only processor
+/// owns virtio0 and rpmsg_ctrl0, as in the guest.
+class TwinTarget : public RpmsgTarget {
+public:
+    static constexpr const char* Processor = "vhost0";
+
+    bool start(const std::string& specPath, std::string& error) {
+        tmp_ = std::make_unique<simtest::TempDir>("rpmsg-conformance");
+        sim_ = std::make_unique<simtest::Sim>(tmp_->path());
+        const auto mkfw = simtest::runCommand({simtest::simBinary(), "mkfw", "--spec", specPath,
+                                               "--out", sim_->firmwareDir() + "/conformance.elf"});
+        if (mkfw.exitCode != 0) {
+            error = "rpmsg-sim mkfw --spec " + specPath + " failed:\n" + mkfw.err + mkfw.out;
+            return false;
+        }
+        simtest::SimOptions options;
+        options.config = nlohmann::json{
+            {"kernel", "6.1"},
+            {"processors",
+             nlohmann::json::array(
+                 {{{"name", Processor}, {"firmware", "conformance.elf"}, {"remoteproc", false}}})},
+        };
+        return sim_->start(options, error);
+    }
+
+    std::string name() const override { return "twin"; }
+    std::string path(std::string_view rel) const override { return sim_->path(rel); }
+    std::string kernel() const override { return "6.1"; }
+    std::string log() override { return sim_->log(); }
+    bool has(Quirk quirk) const override { return quirk == Quirk::ZeroLengthReadKeepsMessage; }
+
+    RemoteReply remote(const std::vector<std::string>& args) override {
+        if (args.empty()) {
+            return {false, "", "no command"};
+        }
+        const std::string& cmd = args[0];
+        std::vector<std::string> ctl;
+        if (cmd == "ping") {
+            ctl = {"dump"}; // answers while the sim serves its mount
+        } else if (cmd == "hangup") {
+            ctl = {"remove-processor", Processor}; // the transport goes, as when UML's socket does
+        } else {
+            ctl = {cmd, Processor};
+        }
+        if (cmd == "ping" || cmd == "hangup") {
+            if (args.size() != 1) {
+                return {false, "", cmd + " takes no arguments"};
+            }
+        } else {
+            ctl.insert(ctl.end(), args.begin() + 1, args.end());
+        }
+        const auto r = sim_->ctl(ctl);
+        RemoteReply reply;
+        reply.ok = r.exitCode == 0;
+        if (reply.ok) {
+            reply.output = cmd == "ping" ? "" : r.out;
+        } else {
+            reply.error = trimmed(r.err);
+            const std::string prefix = "rpmsg-sim ctl: ";
+            if (reply.error.rfind(prefix, 0) == 0) {
+                reply.error.erase(0, prefix.size());
+            }
+        }
+        return reply;
+    }
+
+    void awaitReleased(const std::string& dev) override {
+        simtest::waitFor([&] {
+            try {
+                const auto dump = sim_->dump();
+                for (const auto& e : dump.at("eptdevs")) {
+                    if (e.value("device", "") == dev) {
+                        return !e.value("open", false);
+                    }
+                }
+                return true;
+            } catch (const std::exception&) {
+                return true; // the sim is gone: nothing is open any more
+            }
+        });
+    }
+
+    void releaseBlockedCalls() override {
+        sim_->signal(SIGKILL); // aborts the FUSE connection: every pending call fails
+    }
+
+    std::string finish() override {
+        sim_->shutdown();
+        const auto report = simtest::sanitizerReport(sim_->log());
+        return report.empty() ? "" : "rpmsg-sim reported a sanitizer error:\n" + report;
+    }
+
+private:
+    std::unique_ptr<simtest::TempDir> tmp_;
+    std::unique_ptr<simtest::Sim> sim_;
+};
+
+// ---- the real kernel ------------------------------------------------------------------------
+
+/// The kernel of the lane's UML guest. Its remote is on the host; commands go over the stream
+/// $RPMSG_REMOTE_CONTROL (the guest's /dev/ttyS0): one JSON array of strings per line out, one
+/// JSON object per line back, `{"ok":true,"output":"..."}` or `{"ok":false,"error":"..."}`.
+class KernelTarget : public RpmsgTarget {
+public:
+    KernelTarget(std::string stream, std::chrono::milliseconds replyTimeout)
+        : stream_(std::move(stream)), replyTimeout_(replyTimeout) {}
+    ~KernelTarget() override { closeStream(); }
+
+    bool start(std::string& error) {
+        fd_ = ::open(stream_.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+        if (fd_ < 0) {
+            error = "cannot open RPMSG_REMOTE_CONTROL=" + stream_ + ": " + std::strerror(errno);
+            return false;
+        }
+        termios t{};
+        if (::tcgetattr(fd_, &t) == 0) { // a tty: no echo, no line editing, no CR/LF mapping
+            ::cfmakeraw(&t);
+            if (::tcsetattr(fd_, TCSANOW, &t) != 0) {
+                error = "tcsetattr " + stream_ + ": " + std::strerror(errno);
+                return false;
+            }
+        }
+        return true;
+    }
+
+    std::string name() const override { return "kernel"; }
+    std::string path(std::string_view rel) const override { return "/" + std::string(rel); }
+    bool has(Quirk) const override { return false; }
+    void awaitReleased(const std::string&) override {}
+
+    std::string kernel() const override {
+        utsname u{};
+        if (::uname(&u) != 0) {
+            return "?";
+        }
+        // "6.1.192" -> "6.1"
+        const std::string release = u.release;
+        const auto first = release.find('.');
+        const auto second = release.find_first_not_of("0123456789", first + 1);
+        return release.substr(0, second);
+    }
+
+    RemoteReply remote(const std::vector<std::string>& args) override {
+        const std::string request = nlohmann::json(args).dump();
+        note("> " + request);
+        ::tcflush(fd_, TCIFLUSH); // a late reply to an earlier, timed-out command
+        pending_.clear();
+        const auto deadline = Clock::now() + replyTimeout_;
+        if (!writeAll(request + "\n", deadline)) {
+            return {false, "", "cannot write to " + stream_ + ": " + std::strerror(errno)};
+        }
+        while (true) {
+            std::string line;
+            if (!readLine(line, deadline)) {
+                note("(no reply)");
+                return {false, "",
+                        "no reply from the remote on " + stream_ + " within " +
+                            std::to_string(replyTimeout_.count()) + " ms"};
+            }
+            line = trimmed(line);
+            if (line.empty() || line[0] != '{') {
+                note("(ignored) " + line);
+                continue;
+            }
+            note("< " + line);
+            const auto doc = nlohmann::json::parse(line, nullptr, false);
+            if (!doc.is_object() || !doc.contains("ok") || !doc["ok"].is_boolean()) {
+                return {false, "", "malformed reply from the remote: " + line};
+            }
+            RemoteReply reply;
+            reply.ok = doc["ok"].get<bool>();
+            if (doc.contains("output") && doc["output"].is_string()) {
+                reply.output = doc["output"].get<std::string>();
+            }
+            if (doc.contains("error") && doc["error"].is_string()) {
+                reply.error = doc["error"].get<std::string>();
+            }
+            return reply;
+        }
+    }
+
+    std::string log() override {
+        std::string out = "remote control transcript (" + stream_ + "):\n";
+        for (const auto& l : transcript_) {
+            out += "  " + l + "\n";
+        }
+        return out + "kernel log (last lines):\n" + kernelLogTail(80);
+    }
+
+    void releaseBlockedCalls() override { remote({"hangup"}); }
+
+    std::string finish() override {
+        closeStream();
+        return "";
+    }
+
+private:
+    void closeStream() {
+        if (fd_ >= 0) {
+            ::close(fd_);
+            fd_ = -1;
+        }
+    }
+
+    void note(const std::string& line) {
+        transcript_.push_back(line);
+        if (transcript_.size() > 200) {
+            transcript_.pop_front();
+        }
+    }
+
+    static int msLeft(Clock::time_point deadline) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        return left > 0 ? static_cast<int>(left) : 0;
+    }
+
+    bool writeAll(const std::string& data, Clock::time_point deadline) {
+        size_t done = 0;
+        while (done < data.size()) {
+            const ssize_t n = ::write(fd_, data.data() + done, data.size() - done);
+            if (n > 0) {
+                done += static_cast<size_t>(n);
+                continue;
+            }
+            if (n < 0 && errno != EAGAIN && errno != EINTR) {
+                return false;
+            }
+            pollfd p{fd_, POLLOUT, 0};
+            if (msLeft(deadline) == 0 || ::poll(&p, 1, msLeft(deadline)) == 0) {
+                errno = ETIMEDOUT;
+                return false;
+            }
+        }
+        return true;
+    }
+
+    bool readLine(std::string& line, Clock::time_point deadline) {
+        while (true) {
+            const auto nl = pending_.find('\n');
+            if (nl != std::string::npos) {
+                line = pending_.substr(0, nl);
+                pending_.erase(0, nl + 1);
+                return true;
+            }
+            pollfd p{fd_, POLLIN, 0};
+            const int left = msLeft(deadline);
+            if (left == 0) {
+                return false;
+            }
+            const int r = ::poll(&p, 1, left);
+            if (r < 0 && errno == EINTR) {
+                continue;
+            }
+            if (r <= 0) {
+                return false;
+            }
+            char buf[4096];
+            const ssize_t n = ::read(fd_, buf, sizeof buf);
+            if (n > 0) {
+                pending_.append(buf, static_cast<size_t>(n));
+            } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+                return false;
+            }
+        }
+    }
+
+    /// The last @p lines messages of /dev/kmsg ("timeout waiting for a tx buffer", WARNs).
+    static std::string kernelLogTail(size_t lines) {
+        const int fd = ::open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0) {
+            return std::string("  (cannot read /dev/kmsg: ") + std::strerror(errno) + ")\n";
+        }
+        std::deque<std::string> tail;
+        char rec[8192];
+        while (true) {
+            const ssize_t n = ::read(fd, rec, sizeof rec - 1);
+            if (n < 0 && errno == EPIPE) {
+                continue; // overwritten records
+            }
+            if (n <= 0) {
+                break;
+            }
+            std::string r(rec, static_cast<size_t>(n));
+            const auto semi = r.find(';');
+            std::string text = semi == std::string::npos ? r : r.substr(semi + 1);
+            text = text.substr(0, text.find('\n'));
+            tail.push_back(text);
+            if (tail.size() > lines) {
+                tail.pop_front();
+            }
+        }
+        ::close(fd);
+        std::string out;
+        for (const auto& l : tail) {
+            out += "  " + l + "\n";
+        }
+        return out;
+    }
+
+    std::string stream_;
+    std::chrono::milliseconds replyTimeout_;
+    int fd_ = -1;
+    std::string pending_;
+    std::deque<std::string> transcript_;
+};
+
+} // namespace
+
+std::unique_ptr<RpmsgTarget> makeKernelTarget(const std::string& stream,
+                                              std::chrono::milliseconds replyTimeout,
+                                              std::string& error) {
+    auto t = std::make_unique<KernelTarget>(stream, replyTimeout);
+    if (t->start(error)) {
+        return t;
+    }
+    return nullptr;
+}
+
+std::string firmwareSpecPath() {
+    return envOr("RPMSG_CONFORMANCE_FW_SPEC", RPMSG_CONFORMANCE_FW_SPEC_DEFAULT);
+}
+
+std::string targetSkipReason() {
+    if (targetName() == "kernel") {
+        return ::geteuid() == 0 ? ""
+                                : "the real-kernel target needs root (/dev/rpmsg* are 0600 root)";
+    }
+    return simtest::skipReason();
+}
+
+std::unique_ptr<RpmsgTarget> makeTarget(const std::string& specPath, std::string& error) {
+    const std::string which = targetName();
+    if (which == "kernel") {
+        const std::string stream = envOr("RPMSG_REMOTE_CONTROL", "");
+        if (stream.empty()) {
+            error = "RPMSG_TARGET=kernel needs RPMSG_REMOTE_CONTROL, the remote's control stream "
+                    "(/dev/ttyS0 in the lane's guest)";
+            return nullptr;
+        }
+        return makeKernelTarget(stream, 10s, error);
+    }
+    if (which == "twin") {
+        auto t = std::make_unique<TwinTarget>();
+        if (t->start(specPath, error)) {
+            return t;
+        }
+        error += "\n" + t->log();
+        return nullptr;
+    }
+    error = "RPMSG_TARGET=" + which + ": expected twin (the default) or kernel";
+    return nullptr;
+}
+
+} // namespace conformance
