@@ -350,6 +350,7 @@ struct Simulator::Impl {
     int nextDevcd = 1;
     bool devcdDisabled = false;
     std::vector<std::shared_ptr<Devcd>> devcds;
+    std::vector<std::shared_ptr<Vdev>> dyingVdevs; // torn down, writers still waiting (TX)
     std::vector<std::shared_ptr<Eptdev>> eptdevs; // every eptdev whose index is held
     std::vector<std::shared_ptr<CtrlDev>> ctrls;
     uint64_t nextWaitId = 1;
@@ -466,7 +467,7 @@ struct Simulator::Impl {
     void sendToRemote(const std::shared_ptr<Vdev>& v, const std::shared_ptr<Eptdev>& e,
                       std::vector<uint8_t> data);
     void serviceParked(const std::shared_ptr<Vdev>& v);
-    void failParked(const std::shared_ptr<Vdev>& v);
+    void keepParkedUntilTimeout(const std::shared_ptr<Vdev>& v);
 
     // --- devcoredump ---------------------------------------------------------------------
     std::shared_ptr<Devcd> createDevcd(const std::shared_ptr<Processor>& p,
@@ -1172,7 +1173,7 @@ void Simulator::Impl::stopSubdevices(const std::shared_ptr<Processor>& p) {
     p->vdev.reset();
     v->alive = false;
     v->engine.reset();
-    failParked(v);
+    keepParkedUntilTimeout(v);
     // Every eptdev, the ctrl device and every rpmsg bus device goes (rpmsg_ctrldev_remove,
     // device_for_each_child(rpmsg_remove_device)), children before parents.
     auto eptdevs = v->eptdevs; // destroyEptdev() edits the list
@@ -1686,6 +1687,9 @@ void Simulator::Impl::eptWrite(const std::shared_ptr<Eptdev>& e, RequestPtr req,
                     log("timeout waiting for a tx buffer");
                 }
                 w.req->replyError(error);
+                if (!sv->alive && sv->parked.empty()) {
+                    std::erase(dyingVdevs, sv);
+                }
                 return;
             }
         }
@@ -1693,7 +1697,19 @@ void Simulator::Impl::eptWrite(const std::shared_ptr<Eptdev>& e, RequestPtr req,
     ParkedWrite pw{id, std::move(req), e, std::move(data), Timer()};
     pw.timeout = sched.after(config.txTimeoutMs, [cancel] { cancel(ETIMEDOUT); });
     v->parked.push_back(std::move(pw));
-    raw->onInterrupt([cancel] { cancel(EINTR); });
+    // virtio_rpmsg_bus retries its wait when a signal cuts it short, and with the signal still
+    // pending every retry returns at once: the write ends only when a buffer frees, and its
+    // 15 s timeout never comes (seen on Linux 6.1 in the real-kernel lane, where the spinning
+    // writer livelocks the uniprocessor guest). So a signal stops the clock, nothing more.
+    raw->onInterrupt([weakV, id] {
+        if (auto sv = weakV.lock()) {
+            for (auto& w : sv->parked) {
+                if (w.id == id) {
+                    w.timeout.cancel();
+                }
+            }
+        }
+    });
 }
 
 void Simulator::Impl::sendToRemote(const std::shared_ptr<Vdev>& v, const std::shared_ptr<Eptdev>& e,
@@ -1727,11 +1743,14 @@ void Simulator::Impl::serviceParked(const std::shared_ptr<Vdev>& v) {
     }
 }
 
-void Simulator::Impl::failParked(const std::shared_ptr<Vdev>& v) {
-    auto waiting = std::move(v->parked);
-    v->parked.clear();
-    for (auto& w : waiting) {
-        w.req->replyError(EPIPE);
+void Simulator::Impl::keepParkedUntilTimeout(const std::shared_ptr<Vdev>& v) {
+    // rpmsg_remove() does not wake a writer sleeping for a TX buffer, and none will come back
+    // from a dead device: the writer gives up at its own 15 s timeout (the kernel returns
+    // -ERESTARTSYS, errno 512, which FUSE cannot: ETIMEDOUT here). Seen on Linux 6.1 in the
+    // real-kernel lane (RemoteHangUp.LeavesABlockedWriterToItsTimeout). The torn-down vdev is
+    // kept until its last such writer has given up.
+    if (!v->parked.empty()) {
+        dyingVdevs.push_back(v);
     }
 }
 

@@ -26,6 +26,13 @@ enum class Quirk {
     /// FUSE never forwards read(fd, buf, 0): the call returns 0 and the message stays queued,
     /// where rpmsg_char drops it.
     ZeroLengthReadKeepsMessage,
+    /// A blocking write that gives up waiting for a TX buffer fails with ETIMEDOUT: the kernel
+    /// leaks -ERESTARTSYS (errno 512), which a FUSE reply cannot carry.
+    TxTimeoutIsETIMEDOUT,
+    /// When the transport goes away under a writer waiting for a TX buffer, the twin removes the
+    /// devices at once; the kernel removes them only when that writer gives up (it holds the
+    /// eptdev's lock, which the removal needs). The writer's result is the same.
+    RemovalDoesNotWaitForABlockedWriter,
 };
 
 /// @brief The system under test.
