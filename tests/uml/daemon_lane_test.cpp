@@ -129,7 +129,38 @@ TEST_F(Lane, ChannelsAnnouncedByTheRemoteAreObjects) {
     for (const auto& row : root().listChannels()) {
         names.insert(row.name);
     }
-    EXPECT_EQ(names, (std::set<std::string>{"rpmsg-echo", "rpmsg-sink", "lane-extra"}));
+    EXPECT_EQ(names,
+              (std::set<std::string>{"rpmsg-echo", "rpmsg-sensor", "rpmsg-sink", "lane-extra"}));
+}
+
+TEST_F(Lane, AStreamServiceSendsToItsLastWriter) {
+    const std::string sensor = root().waitForChannel("rpmsg-sensor", "virtio0", 10000);
+    ASSERT_FALSE(sensor.empty());
+    const std::string r = runAs(clientCred(), [&](Client& c) {
+        Opened o = c.open(sensor);
+        // The remote streams to whoever wrote to it last: say hello first.
+        if (const int e = sendMsg(o.fd.get(), "hello"); e != 0) {
+            return "write " + errnoName(e);
+        }
+        uint64_t last = 0;
+        for (int i = 0; i < 5; ++i) {
+            const auto [err, data] = recvMsg(o.fd.get(), 2s);
+            if (err != 0 || data.size() != 16) {
+                return "message " + std::to_string(i) + ": " + errnoName(err) + ", " +
+                       std::to_string(data.size()) + " bytes";
+            }
+            uint64_t n = 0;
+            for (int b = 0; b < 8; ++b) {
+                n |= uint64_t(uint8_t(data[size_t(b)])) << (8 * b);
+            }
+            if (i > 0 && n <= last) {
+                return "counter went from " + std::to_string(last) + " to " + std::to_string(n);
+            }
+            last = n;
+        }
+        return std::string("ok");
+    });
+    EXPECT_EQ(r, "ok");
 }
 
 TEST_F(Lane, UnprivilegedClientGetsEchoRoundTrips) {
