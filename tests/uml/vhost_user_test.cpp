@@ -147,7 +147,9 @@ protected:
         std::vector<uint8_t> msg(12 + payload.size());
         const uint32_t h[3] = {htole32(request), htole32(flags), htole32(uint32_t(payload.size()))};
         std::memcpy(msg.data(), h, 12);
-        std::memcpy(msg.data() + 12, payload.data(), payload.size());
+        if (!payload.empty()) {
+            std::memcpy(msg.data() + 12, payload.data(), payload.size());
+        }
         iovec iov{msg.data(), msg.size()};
         msghdr m{};
         m.msg_iov = &iov;
