@@ -288,7 +288,7 @@ TEST_F(Eptdev, BlockedReadIsInterruptedBySignal) {
     EXPECT_EQ(readMessage(fd.get()).data, "after");
 }
 
-TEST_F(Eptdev, UnknownIoctlAndNoFlowControlOn61) {
+TEST_F(Eptdev, UnknownIoctlsAndFlowControl) {
     Fd fd = openDev(dev_);
     int value = 0;
     errno = 0;
@@ -297,15 +297,31 @@ TEST_F(Eptdev, UnknownIoctlAndNoFlowControlOn61) {
     errno = 0;
     EXPECT_EQ(::ioctl(fd.get(), RPMSG_CREATE_EPT_IOCTL, &value), -1) << "a ctrl-only command";
     EXPECT_EQ(errno, EINVAL);
-    // The flow-control ioctls came with 6.6; on 6.1 they are unknown commands.
     if (target().kernel() == "6.1") {
+        // The flow-control ioctls came with 6.6; on 6.1 they are unknown commands.
         errno = 0;
         EXPECT_EQ(::ioctl(fd.get(), RPMSG_GET_OUTGOING_FLOWCONTROL, &value), -1);
         EXPECT_EQ(errno, EINVAL);
         errno = 0;
         EXPECT_EQ(::ioctl(fd.get(), RPMSG_SET_INCOMING_FLOWCONTROL, 1UL), -1);
         EXPECT_EQ(errno, EINVAL);
+        return;
     }
+    // 6.6 (kernel-abi.md §6.4): GET puts the remote-restricted flag, 0 on a fresh endpoint. SET
+    // takes its value as the argument itself; above 1 is EINVAL, and virtio implements no flow
+    // control, so 0 and 1 are EOPNOTSUPP.
+    int flow = -1;
+    ASSERT_EQ(::ioctl(fd.get(), RPMSG_GET_OUTGOING_FLOWCONTROL, &flow), 0) << std::strerror(errno);
+    EXPECT_EQ(flow, 0);
+    errno = 0;
+    EXPECT_EQ(::ioctl(fd.get(), RPMSG_SET_INCOMING_FLOWCONTROL, 2UL), -1);
+    EXPECT_EQ(errno, EINVAL);
+    errno = 0;
+    EXPECT_EQ(::ioctl(fd.get(), RPMSG_SET_INCOMING_FLOWCONTROL, 1UL), -1);
+    EXPECT_EQ(errno, EOPNOTSUPP);
+    errno = 0;
+    EXPECT_EQ(::ioctl(fd.get(), RPMSG_SET_INCOMING_FLOWCONTROL, 0UL), -1);
+    EXPECT_EQ(errno, EOPNOTSUPP);
 }
 
 // ---- TX buffers -----------------------------------------------------------------------------

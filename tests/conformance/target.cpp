@@ -20,6 +20,10 @@
 #error "meson passes the source tree's conformance-fw.json as RPMSG_CONFORMANCE_FW_SPEC_DEFAULT"
 #endif
 
+#ifndef RPMSG_TWIN_KERNEL_DEFAULT
+#define RPMSG_TWIN_KERNEL_DEFAULT "6.1" // rpmsg-conformance-6.6 is built with "6.6"
+#endif
+
 namespace conformance {
 
 namespace {
@@ -45,12 +49,14 @@ std::string trimmed(std::string s) {
 
 // ---- the twin -------------------------------------------------------------------------------
 
-/// A fresh rpmsg-sim per test: kernel profile 6.1 and one virtio transport without a
-/// remoteproc, as the lane's vhost-user device, running conformance.elf. Its only processor
-/// owns virtio0 and rpmsg_ctrl0, as in the guest.
+/// A fresh rpmsg-sim per test: kernel profile @p kernel (6.1, the lane's kernel, or 6.6) and one
+/// virtio transport without a remoteproc, as the lane's vhost-user device, running
+/// conformance.elf. Its only processor owns virtio0 and rpmsg_ctrl0, as in the guest.
 class TwinTarget : public RpmsgTarget {
 public:
     static constexpr const char* Processor = "vhost0";
+
+    explicit TwinTarget(std::string kernel) : kernel_(std::move(kernel)) {}
 
     bool start(const std::string& specPath, std::string& error) {
         tmp_ = std::make_unique<simtest::TempDir>("rpmsg-conformance");
@@ -63,7 +69,7 @@ public:
         }
         simtest::SimOptions options;
         options.config = nlohmann::json{
-            {"kernel", "6.1"},
+            {"kernel", kernel_},
             {"processors",
              nlohmann::json::array(
                  {{{"name", Processor}, {"firmware", "conformance.elf"}, {"remoteproc", false}}})},
@@ -73,7 +79,7 @@ public:
 
     std::string name() const override { return "twin"; }
     std::string path(std::string_view rel) const override { return sim_->path(rel); }
-    std::string kernel() const override { return "6.1"; }
+    std::string kernel() const override { return kernel_; }
     std::string log() override { return sim_->log(); }
     bool has(Quirk) const override { return true; } // every documented quirk is the twin's
 
@@ -139,6 +145,7 @@ public:
     }
 
 private:
+    std::string kernel_;
     std::unique_ptr<simtest::TempDir> tmp_;
     std::unique_ptr<simtest::Sim> sim_;
 };
@@ -389,7 +396,12 @@ std::unique_ptr<RpmsgTarget> makeTarget(const std::string& specPath, std::string
         return makeKernelTarget(stream, 10s, error);
     }
     if (which == "twin") {
-        auto t = std::make_unique<TwinTarget>();
+        const std::string kernel = envOr("RPMSG_TWIN_KERNEL", RPMSG_TWIN_KERNEL_DEFAULT);
+        if (kernel != "6.1" && kernel != "6.6") {
+            error = "RPMSG_TWIN_KERNEL=" + kernel + ": expected 6.1 or 6.6";
+            return nullptr;
+        }
+        auto t = std::make_unique<TwinTarget>(kernel);
         if (t->start(specPath, error)) {
             return t;
         }
