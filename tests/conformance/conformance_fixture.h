@@ -28,6 +28,7 @@ using simtest::Message;
 using simtest::readMessage;
 using simtest::SigusrNoRestart;
 using simtest::waitFor;
+using simtest::writeUntilFailure;
 using namespace std::chrono_literals;
 
 class ConformanceTest : public ::testing::Test {
@@ -106,9 +107,6 @@ protected:
     long boundAddress(int fd);
     /// @brief /dev entries starting with "rpmsg".
     std::vector<std::string> devNodes() const;
-    /// @brief Writes @p size-byte messages until one fails (at most @p max); returns how many
-    /// succeeded and the errno of the failure in @p err (0 if none failed).
-    static int writeUntilFailure(int fd, size_t size, int max, int& err);
 
     /// @brief A thread for a call that blocks; if it is still blocked when the object goes,
     /// the test fails and the target releases it (releaseBlockedCalls).
