@@ -4,6 +4,7 @@
 // assumed; helpers for files, the remote, the ctrl device and eptdevs. The target's log is
 // printed when a test fails.
 
+#include "eptdev_checks.h"
 #include "rpmsg_uapi.h"
 #include "sim_harness.h"
 #include "target.h"
@@ -23,6 +24,10 @@
 namespace conformance {
 
 using simtest::Background;
+using simtest::blockingRead;
+using simtest::blockingWrite;
+using simtest::CallOutcome;
+using simtest::expectDeadEptdev;
 using simtest::Fd;
 using simtest::Message;
 using simtest::readMessage;

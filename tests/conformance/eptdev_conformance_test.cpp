@@ -181,32 +181,18 @@ TEST_F(Eptdev, DestroyEptLeavesADeadFd) {
     ASSERT_EQ(::ioctl(fd.get(), RPMSG_DESTROY_EPT_IOCTL), 0) << std::strerror(errno);
     EXPECT_FALSE(exists("dev/" + dev_));
     EXPECT_FALSE(exists(classRpmsg(dev_)));
-    char buf[8];
-    errno = 0;
-    EXPECT_EQ(::read(fd.get(), buf, sizeof buf), -1);
-    EXPECT_EQ(errno, EPIPE);
-    errno = 0;
-    EXPECT_EQ(::write(fd.get(), "x", 1), -1);
-    EXPECT_EQ(errno, EPIPE);
-    pollfd p{fd.get(), POLLIN, 0};
-    EXPECT_EQ(::poll(&p, 1, 0), 1);
-    EXPECT_EQ(p.revents, POLLERR);
+    expectDeadEptdev(fd.get());
 }
 
 TEST_F(Eptdev, DestroyEptWakesABlockedReader) {
     Fd fd = openDev(dev_);
-    ssize_t rc = 0;
-    int err = 0;
-    auto bg = background([&] {
-        char buf[64];
-        rc = ::read(fd.get(), buf, sizeof buf);
-        err = errno;
-    });
+    CallOutcome r;
+    auto bg = background(blockingRead(fd.get(), r));
     ASSERT_TRUE(bg->waitBlockedIn(SYS_read));
     ASSERT_EQ(::ioctl(fd.get(), RPMSG_DESTROY_EPT_IOCTL), 0);
     ASSERT_TRUE(bg->waitDone(5s));
-    EXPECT_EQ(rc, -1);
-    EXPECT_EQ(err, EPIPE);
+    EXPECT_EQ(r.rc, -1);
+    EXPECT_EQ(r.err, EPIPE);
 }
 
 TEST_F(Eptdev, CreateEptEptdevSurvivesCloseAndReopens) {

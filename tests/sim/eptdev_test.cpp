@@ -2,12 +2,12 @@
 // timeout (kernel-abi.md §6.4, §7; sim README for ETIMEDOUT). The endpoint semantics both
 // targets share are rpmsg-conformance's (tests/conformance/eptdev_conformance_test.cpp).
 
+#include "eptdev_checks.h"
 #include "sim_fixture.h"
 
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -44,24 +44,14 @@ protected:
 
 TEST_F(Eptdev, StopGivesEpipeAndPollerrAndRemovesNodes) {
     Fd fd = openDev(dev_);
-    ssize_t rc = 0;
-    int err = 0;
-    auto bg = background([&] {
-        char buf[64];
-        rc = ::read(fd.get(), buf, sizeof buf);
-        err = errno;
-    });
+    CallOutcome r;
+    auto bg = background(blockingRead(fd.get(), r));
     ASSERT_TRUE(bg->waitBlockedIn(SYS_read));
     ASSERT_EQ(writeAttr(rproc(0, "state"), "stop"), 0);
     ASSERT_TRUE(bg->waitDone(3s));
-    EXPECT_EQ(rc, -1);
-    EXPECT_EQ(err, EPIPE);
-    errno = 0;
-    EXPECT_EQ(::write(fd.get(), "x", 1), -1);
-    EXPECT_EQ(errno, EPIPE);
-    pollfd p{fd.get(), POLLIN, 0};
-    EXPECT_EQ(::poll(&p, 1, 0), 1);
-    EXPECT_EQ(p.revents, POLLERR);
+    EXPECT_EQ(r.rc, -1);
+    EXPECT_EQ(r.err, EPIPE);
+    expectDeadEptdev(fd.get());
     EXPECT_TRUE(devNodes().empty()) << ::testing::PrintToString(devNodes());
 }
 
@@ -188,20 +178,16 @@ TEST_F(TxBuffers, StopLeavesABlockedWriterToItsTimeout) {
     ctlOk({"stall", "cm4"});
     int err = 0;
     ASSERT_EQ(writeUntilFailure(fd.get(), 16, 256, err), 256);
-    ssize_t rc = 0;
-    int werr = 0;
+    CallOutcome w;
     const auto t0 = Clock::now();
-    auto bg = background([&] {
-        rc = ::write(fd.get(), "x", 1);
-        werr = errno;
-    });
+    auto bg = background(blockingWrite(fd.get(), "x", w));
     ASSERT_TRUE(bg->waitBlockedIn(SYS_write, 1500ms));
     ASSERT_EQ(writeAttr(rproc(0, "state"), "stop"), 0);
     EXPECT_FALSE(exists("dev/" + dev_));
     EXPECT_FALSE(bg->waitDone(500ms)) << "stop must not wake the writer";
     ASSERT_TRUE(bg->waitDone(5s));
-    EXPECT_EQ(rc, -1);
-    EXPECT_EQ(werr, ETIMEDOUT) << std::strerror(werr);
+    EXPECT_EQ(w.rc, -1);
+    EXPECT_EQ(w.err, ETIMEDOUT) << std::strerror(w.err);
     EXPECT_GE(Clock::now() - t0, 2s);
     // The next write on the dead fd fails at once.
     EXPECT_EQ(::write(fd.get(), "y", 1), -1);
