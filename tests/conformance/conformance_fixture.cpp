@@ -321,18 +321,6 @@ std::vector<std::string> ConformanceTest::devNodes() const {
     return out;
 }
 
-int ConformanceTest::writeUntilFailure(int fd, size_t size, int max, int& err) {
-    const std::string payload(size, 'b');
-    err = 0;
-    for (int i = 0; i < max; ++i) {
-        if (::write(fd, payload.data(), payload.size()) != static_cast<ssize_t>(size)) {
-            err = errno;
-            return i;
-        }
-    }
-    return max;
-}
-
 std::unique_ptr<Background> ConformanceTest::background(std::function<void()> fn) {
     return std::make_unique<Background>(std::move(fn), [this] {
         ADD_FAILURE() << "a call was still blocked at the end of the test; the " << target_->name()

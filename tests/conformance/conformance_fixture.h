@@ -4,6 +4,7 @@
 // assumed; helpers for files, the remote, the ctrl device and eptdevs. The target's log is
 // printed when a test fails.
 
+#include "eptdev_checks.h"
 #include "rpmsg_uapi.h"
 #include "sim_harness.h"
 #include "target.h"
@@ -23,11 +24,16 @@
 namespace conformance {
 
 using simtest::Background;
+using simtest::blockingRead;
+using simtest::blockingWrite;
+using simtest::CallOutcome;
+using simtest::expectDeadEptdev;
 using simtest::Fd;
 using simtest::Message;
 using simtest::readMessage;
 using simtest::SigusrNoRestart;
 using simtest::waitFor;
+using simtest::writeUntilFailure;
 using namespace std::chrono_literals;
 
 class ConformanceTest : public ::testing::Test {
@@ -106,9 +112,6 @@ protected:
     long boundAddress(int fd);
     /// @brief /dev entries starting with "rpmsg".
     std::vector<std::string> devNodes() const;
-    /// @brief Writes @p size-byte messages until one fails (at most @p max); returns how many
-    /// succeeded and the errno of the failure in @p err (0 if none failed).
-    static int writeUntilFailure(int fd, size_t size, int max, int& err);
 
     /// @brief A thread for a call that blocks; if it is still blocked when the object goes,
     /// the test fails and the target releases it (releaseBlockedCalls).

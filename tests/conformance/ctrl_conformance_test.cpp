@@ -54,6 +54,10 @@ TEST_F(Ctrl, CreateEptNodeAndClassEntryExistWhenIoctlReturns) {
     EXPECT_EQ(readAttr(classRpmsg(expect, "name")), "my-ept\n");
     EXPECT_EQ(readAttr(classRpmsg(expect, "src")), "-1\n");
     EXPECT_EQ(readAttr(classRpmsg(expect, "dst")), std::to_string(echoAddr()) + "\n");
+    EXPECT_TRUE(
+        std::regex_match(readAttr(classRpmsg(expect, "dev")), std::regex("[0-9]+:[0-9]+\n")));
+    EXPECT_NE(readAttr(classRpmsg(expect, "uevent")).find("DEVNAME=" + expect + "\n"),
+              std::string::npos);
     EXPECT_EQ(mode("dev/" + expect), 0600u);
     EXPECT_TRUE(isSymlink(classRpmsg(expect)));
     EXPECT_EQ(canonical(classRpmsg(expect)), canonical(classRpmsg(ctrlName())) + "/" + expect)
@@ -77,6 +81,8 @@ TEST_F(Ctrl, ExplicitSourceAddress) {
     Fd fd = openDev(dev);
     ASSERT_TRUE(fd.valid());
     EXPECT_EQ(boundAddress(fd.get()), 5000);
+    ASSERT_EQ(::write(fd.get(), "to5000", 6), 6);
+    EXPECT_EQ(readMessage(fd.get()).data, "to5000") << "the echo answers to address 5000";
 }
 
 TEST_F(Ctrl, AnySourceIsBoundAtOpenAndClassKeepsTheRequest) {
@@ -198,6 +204,8 @@ TEST_F(Ctrl, CreateDevAndReleaseDev) {
     const long addr = boundAddress(fd.get());
     EXPECT_GE(addr, 1024);
     EXPECT_EQ(readAttr(busDev(dev, "src")), hexLine(addr)) << "the default endpoint's address";
+    ASSERT_EQ(::write(fd.get(), "dev", 3), 3);
+    EXPECT_EQ(readMessage(fd.get()).data, "dev");
     fd.reset();
 
     EXPECT_EQ(simtest::createDev(ctrl_.get(), "rpmsg-raw", RPMSG_ADDR_ANY, echoAddr()), ENXIO)

@@ -7,7 +7,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <poll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -21,19 +20,6 @@ protected:
     bool everythingGone() {
         return list("sys/bus/rpmsg/devices").empty() && list("sys/class/rpmsg").empty() &&
                devNodes().empty();
-    }
-
-    static void expectDead(int fd, const std::string& what) {
-        char buf[8];
-        errno = 0;
-        EXPECT_EQ(::read(fd, buf, sizeof buf), -1) << what;
-        EXPECT_EQ(errno, EPIPE) << what;
-        errno = 0;
-        EXPECT_EQ(::write(fd, "x", 1), -1) << what;
-        EXPECT_EQ(errno, EPIPE) << what;
-        pollfd p{fd, POLLIN, 0};
-        EXPECT_EQ(::poll(&p, 1, 0), 1) << what;
-        EXPECT_EQ(p.revents, POLLERR) << what;
     }
 };
 
@@ -52,8 +38,8 @@ TEST_F(RemoteHangUp, RemovesEveryDeviceAndGivesEPIPE) {
         << ::testing::PrintToString(list("sys/class/rpmsg")) << " "
         << ::testing::PrintToString(devNodes());
     EXPECT_FALSE(exists("sys/bus/virtio/devices/" + virtio()));
-    expectDead(ept.get(), "CREATE_EPT eptdev " + dev);
-    expectDead(rawFd.get(), "rpmsg-raw eptdev " + raw);
+    expectDeadEptdev(ept.get(), "CREATE_EPT eptdev " + dev);
+    expectDeadEptdev(rawFd.get(), "rpmsg-raw eptdev " + raw);
 }
 
 TEST_F(RemoteHangUp, WakesABlockedReader) {
@@ -61,18 +47,13 @@ TEST_F(RemoteHangUp, WakesABlockedReader) {
     const auto dev = createEptDev(ctrl.get(), "r", RPMSG_ADDR_ANY, echoAddr());
     Fd fd = openDev(dev);
     ASSERT_TRUE(fd.valid());
-    ssize_t rc = 0;
-    int err = 0;
-    auto bg = background([&] {
-        char buf[64];
-        rc = ::read(fd.get(), buf, sizeof buf);
-        err = errno;
-    });
+    CallOutcome r;
+    auto bg = background(blockingRead(fd.get(), r));
     ASSERT_TRUE(bg->waitBlockedIn(SYS_read));
     remoteOk({"hangup"});
     ASSERT_TRUE(bg->waitDone(10s)) << "the reader was not woken";
-    EXPECT_EQ(rc, -1);
-    EXPECT_EQ(err, EPIPE) << std::strerror(err);
+    EXPECT_EQ(r.rc, -1);
+    EXPECT_EQ(r.err, EPIPE) << std::strerror(r.err);
 }
 
 // Linux 6.1 (seen in the lane): rpmsg_remove() wakes no writer sleeping for a TX buffer, and the
@@ -87,26 +68,22 @@ TEST_F(RemoteHangUp, LeavesABlockedWriterToItsTimeout) {
     remoteOk({"stall"});
     int err = 0;
     ASSERT_EQ(writeUntilFailure(fd.get(), 16, 256, err), 256) << std::strerror(err);
-    ssize_t rc = 0;
-    int werr = 0;
+    CallOutcome w;
     const auto t0 = Clock::now();
-    auto bg = background([&] {
-        rc = ::write(fd.get(), "x", 1);
-        werr = errno;
-    });
+    auto bg = background(blockingWrite(fd.get(), "x", w));
     ASSERT_TRUE(bg->waitBlockedIn(SYS_write));
     remoteOk({"hangup"});
     if (target().has(Quirk::RemovalDoesNotWaitForABlockedWriter)) {
         EXPECT_TRUE(waitFor([&] { return everythingGone(); }, 10s));
     }
-    EXPECT_FALSE(bg->waitDone(2s)) << "the hang-up woke the writer (errno " << werr << ")";
+    EXPECT_FALSE(bg->waitDone(2s)) << "the hang-up woke the writer (errno " << w.err << ")";
     ASSERT_TRUE(bg->waitDone(20s)) << "the writer never gave up";
     const auto ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
-    EXPECT_EQ(rc, -1);
+    EXPECT_EQ(w.rc, -1);
     const int expected = target().has(Quirk::TxTimeoutIsETIMEDOUT) ? ETIMEDOUT : 512;
-    EXPECT_EQ(werr, expected) << "errno " << werr << " (" << std::strerror(werr) << ") after " << ms
-                              << " ms";
+    EXPECT_EQ(w.err, expected) << "errno " << w.err << " (" << std::strerror(w.err) << ") after "
+                               << ms << " ms";
     EXPECT_GE(ms, 14000) << "the TX timeout is 15 s";
     EXPECT_TRUE(waitFor([&] { return everythingGone(); }, 10s));
     // The fd is dead now.

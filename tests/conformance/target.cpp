@@ -1,5 +1,6 @@
 #include "target.h"
 
+#include "lane_remote.h"
 #include "sim_harness.h"
 
 #include <cerrno>
@@ -9,9 +10,7 @@
 #include <cstring>
 #include <deque>
 #include <fcntl.h>
-#include <poll.h>
 #include <sys/utsname.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -20,11 +19,14 @@
 #error "meson passes the source tree's conformance-fw.json as RPMSG_CONFORMANCE_FW_SPEC_DEFAULT"
 #endif
 
+#ifndef RPMSG_TWIN_KERNEL_DEFAULT
+#define RPMSG_TWIN_KERNEL_DEFAULT "6.1" // rpmsg-conformance-6.6 is built with "6.6"
+#endif
+
 namespace conformance {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 std::string envOr(const char* name, const std::string& fallback) {
@@ -45,12 +47,14 @@ std::string trimmed(std::string s) {
 
 // ---- the twin -------------------------------------------------------------------------------
 
-/// A fresh rpmsg-sim per test: kernel profile 6.1 and one virtio transport without a
-/// remoteproc, as the lane's vhost-user device, running conformance.elf. Its only processor
-/// owns virtio0 and rpmsg_ctrl0, as in the guest.
+/// A fresh rpmsg-sim per test: kernel profile @p kernel (6.1, the lane's kernel, or 6.6) and one
+/// virtio transport without a remoteproc, as the lane's vhost-user device, running
+/// conformance.elf. Its only processor owns virtio0 and rpmsg_ctrl0, as in the guest.
 class TwinTarget : public RpmsgTarget {
 public:
     static constexpr const char* Processor = "vhost0";
+
+    explicit TwinTarget(std::string kernel) : kernel_(std::move(kernel)) {}
 
     bool start(const std::string& specPath, std::string& error) {
         tmp_ = std::make_unique<simtest::TempDir>("rpmsg-conformance");
@@ -63,7 +67,7 @@ public:
         }
         simtest::SimOptions options;
         options.config = nlohmann::json{
-            {"kernel", "6.1"},
+            {"kernel", kernel_},
             {"processors",
              nlohmann::json::array(
                  {{{"name", Processor}, {"firmware", "conformance.elf"}, {"remoteproc", false}}})},
@@ -73,7 +77,7 @@ public:
 
     std::string name() const override { return "twin"; }
     std::string path(std::string_view rel) const override { return sim_->path(rel); }
-    std::string kernel() const override { return "6.1"; }
+    std::string kernel() const override { return kernel_; }
     std::string log() override { return sim_->log(); }
     bool has(Quirk) const override { return true; } // every documented quirk is the twin's
 
@@ -139,6 +143,7 @@ public:
     }
 
 private:
+    std::string kernel_;
     std::unique_ptr<simtest::TempDir> tmp_;
     std::unique_ptr<simtest::Sim> sim_;
 };
@@ -146,29 +151,17 @@ private:
 // ---- the real kernel ------------------------------------------------------------------------
 
 /// The kernel of the lane's UML guest. Its remote is on the host; commands go over the stream
-/// $RPMSG_REMOTE_CONTROL (the guest's /dev/ttyS0): one JSON array of strings per line out, one
-/// JSON object per line back, `{"ok":true,"output":"..."}` or `{"ok":false,"error":"..."}`.
+/// $RPMSG_REMOTE_CONTROL (the guest's /dev/ttyS0) in the lane's protocol (lane::StreamRemote):
+/// one JSON array of strings per line out, one JSON object per line back,
+/// `{"ok":true,"output":"..."}` or `{"ok":false,"error":"..."}`.
 class KernelTarget : public RpmsgTarget {
 public:
-    KernelTarget(std::string stream, std::chrono::milliseconds replyTimeout)
-        : stream_(std::move(stream)), replyTimeout_(replyTimeout) {}
-    ~KernelTarget() override { closeStream(); }
+    KernelTarget(const std::string& stream, std::chrono::milliseconds replyTimeout)
+        : stream_(stream), remote_(std::make_unique<lane::StreamRemote>(stream, replyTimeout)) {}
 
     bool start(std::string& error) {
-        fd_ = ::open(stream_.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-        if (fd_ < 0) {
-            error = "cannot open RPMSG_REMOTE_CONTROL=" + stream_ + ": " + std::strerror(errno);
-            return false;
-        }
-        termios t{};
-        if (::tcgetattr(fd_, &t) == 0) { // a tty: no echo, no line editing, no CR/LF mapping
-            ::cfmakeraw(&t);
-            if (::tcsetattr(fd_, TCSANOW, &t) != 0) {
-                error = "tcsetattr " + stream_ + ": " + std::strerror(errno);
-                return false;
-            }
-        }
-        return true;
+        error = remote_->error();
+        return error.empty();
     }
 
     std::string name() const override { return "kernel"; }
@@ -189,48 +182,19 @@ public:
     }
 
     RemoteReply remote(const std::vector<std::string>& args) override {
-        const std::string request = nlohmann::json(args).dump();
-        note("> " + request);
-        ::tcflush(fd_, TCIFLUSH); // a late reply to an earlier, timed-out command
-        pending_.clear();
-        const auto deadline = Clock::now() + replyTimeout_;
-        if (!writeAll(request + "\n", deadline)) {
-            return {false, "", "cannot write to " + stream_ + ": " + std::strerror(errno)};
+        if (!remote_) {
+            return {false, "", "the remote's control stream " + stream_ + " is closed"};
         }
-        while (true) {
-            std::string line;
-            if (!readLine(line, deadline)) {
-                note("(no reply)");
-                return {false, "",
-                        "no reply from the remote on " + stream_ + " within " +
-                            std::to_string(replyTimeout_.count()) + " ms"};
-            }
-            line = trimmed(line);
-            if (line.empty() || line[0] != '{') {
-                note("(ignored) " + line);
-                continue;
-            }
-            note("< " + line);
-            const auto doc = nlohmann::json::parse(line, nullptr, false);
-            if (!doc.is_object() || !doc.contains("ok") || !doc["ok"].is_boolean()) {
-                return {false, "", "malformed reply from the remote: " + line};
-            }
-            RemoteReply reply;
-            reply.ok = doc["ok"].get<bool>();
-            if (doc.contains("output") && doc["output"].is_string()) {
-                reply.output = doc["output"].get<std::string>();
-            }
-            if (doc.contains("error") && doc["error"].is_string()) {
-                reply.error = doc["error"].get<std::string>();
-            }
-            return reply;
-        }
+        const auto r = remote_->command(args);
+        return {r.ok, r.output, r.error};
     }
 
     std::string log() override {
         std::string out = "remote control transcript (" + stream_ + "):\n";
-        for (const auto& l : transcript_) {
-            out += "  " + l + "\n";
+        if (remote_) {
+            for (const auto& l : remote_->transcript()) {
+                out += "  " + l + "\n";
+            }
         }
         return out + "kernel log (last lines):\n" + kernelLogTail(80);
     }
@@ -238,81 +202,11 @@ public:
     void releaseBlockedCalls() override { remote({"hangup"}); }
 
     std::string finish() override {
-        closeStream();
+        remote_.reset();
         return "";
     }
 
 private:
-    void closeStream() {
-        if (fd_ >= 0) {
-            ::close(fd_);
-            fd_ = -1;
-        }
-    }
-
-    void note(const std::string& line) {
-        transcript_.push_back(line);
-        if (transcript_.size() > 200) {
-            transcript_.pop_front();
-        }
-    }
-
-    static int msLeft(Clock::time_point deadline) {
-        const auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-        return left > 0 ? static_cast<int>(left) : 0;
-    }
-
-    bool writeAll(const std::string& data, Clock::time_point deadline) {
-        size_t done = 0;
-        while (done < data.size()) {
-            const ssize_t n = ::write(fd_, data.data() + done, data.size() - done);
-            if (n > 0) {
-                done += static_cast<size_t>(n);
-                continue;
-            }
-            if (n < 0 && errno != EAGAIN && errno != EINTR) {
-                return false;
-            }
-            pollfd p{fd_, POLLOUT, 0};
-            if (msLeft(deadline) == 0 || ::poll(&p, 1, msLeft(deadline)) == 0) {
-                errno = ETIMEDOUT;
-                return false;
-            }
-        }
-        return true;
-    }
-
-    bool readLine(std::string& line, Clock::time_point deadline) {
-        while (true) {
-            const auto nl = pending_.find('\n');
-            if (nl != std::string::npos) {
-                line = pending_.substr(0, nl);
-                pending_.erase(0, nl + 1);
-                return true;
-            }
-            pollfd p{fd_, POLLIN, 0};
-            const int left = msLeft(deadline);
-            if (left == 0) {
-                return false;
-            }
-            const int r = ::poll(&p, 1, left);
-            if (r < 0 && errno == EINTR) {
-                continue;
-            }
-            if (r <= 0) {
-                return false;
-            }
-            char buf[4096];
-            const ssize_t n = ::read(fd_, buf, sizeof buf);
-            if (n > 0) {
-                pending_.append(buf, static_cast<size_t>(n));
-            } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-                return false;
-            }
-        }
-    }
-
     /// The last @p lines messages of /dev/kmsg ("timeout waiting for a tx buffer", WARNs).
     static std::string kernelLogTail(size_t lines) {
         const int fd = ::open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -347,10 +241,7 @@ private:
     }
 
     std::string stream_;
-    std::chrono::milliseconds replyTimeout_;
-    int fd_ = -1;
-    std::string pending_;
-    std::deque<std::string> transcript_;
+    std::unique_ptr<lane::StreamRemote> remote_;
 };
 
 } // namespace
@@ -389,7 +280,12 @@ std::unique_ptr<RpmsgTarget> makeTarget(const std::string& specPath, std::string
         return makeKernelTarget(stream, 10s, error);
     }
     if (which == "twin") {
-        auto t = std::make_unique<TwinTarget>();
+        const std::string kernel = envOr("RPMSG_TWIN_KERNEL", RPMSG_TWIN_KERNEL_DEFAULT);
+        if (kernel != "6.1" && kernel != "6.6") {
+            error = "RPMSG_TWIN_KERNEL=" + kernel + ": expected 6.1 or 6.6";
+            return nullptr;
+        }
+        auto t = std::make_unique<TwinTarget>(kernel);
         if (t->start(specPath, error)) {
             return t;
         }

@@ -1,11 +1,12 @@
-// rpmsg bus devices, class devices, the name service and the rpmsg-raw binding
-// (kernel-abi.md §5, §6.1, §7 "Name service").
+// rpmsg bus devices on the twin only: placement under a remoteproc, firmwares with several
+// services, and a transport without a remoteproc (kernel-abi.md §5, §7 "Name service"). The
+// attributes, the name service and the rpmsg-raw binding both targets share are
+// rpmsg-conformance's (sysfs_conformance_test.cpp, ns_conformance_test.cpp).
 
 #include "sim_fixture.h"
 
 #include <cerrno>
 #include <fcntl.h>
-#include <regex>
 #include <unistd.h>
 
 namespace simtest {
@@ -26,40 +27,7 @@ protected:
     }
 };
 
-TEST_F(Bus, AnnouncedChannelAttributes) {
-    const std::string dev = "virtio0.rpmsg-echo.-1.1024";
-    EXPECT_EQ(readAttr(busDev(dev, "name")), "rpmsg-echo\n");
-    EXPECT_EQ(readAttr(busDev(dev, "src")), "0xffffffff\n");
-    EXPECT_EQ(readAttr(busDev(dev, "dst")), "0x400\n");
-    EXPECT_EQ(readAttr(busDev(dev, "announce")), "false\n");
-    EXPECT_EQ(readAttr(busDev(dev, "driver_override")), "(null)\n");
-    EXPECT_EQ(readAttr(busDev(dev, "modalias")), "rpmsg:rpmsg-echo\n");
-    for (const char* a : {"name", "src", "dst", "announce", "modalias"}) {
-        EXPECT_EQ(mode(busDev(dev, a)), 0444u) << a;
-    }
-    EXPECT_EQ(mode(busDev(dev, "driver_override")), 0644u);
-    EXPECT_NE(readAttr(busDev(dev, "uevent")).find("MODALIAS=rpmsg:rpmsg-echo\n"),
-              std::string::npos);
-    EXPECT_EQ(writeAttr(busDev(dev, "name"), "x"), EACCES);
-}
-
-TEST_F(Bus, CtrlAndNsDeviceAttributes) {
-    const std::string ctrl = "virtio0.rpmsg_ctrl.0.0";
-    EXPECT_EQ(readAttr(busDev(ctrl, "driver_override")), "rpmsg_ctrl\n");
-    EXPECT_EQ(readAttr(busDev(ctrl, "name")), "rpmsg_ctrl\n");
-    EXPECT_EQ(readAttr(busDev(ctrl, "src")), "0x0\n");
-    EXPECT_EQ(readAttr(busDev(ctrl, "dst")), "0x0\n");
-    EXPECT_EQ(readAttr(busDev(ctrl, "announce")), "false\n");
-    EXPECT_EQ(readAttr(busDev(ctrl, "modalias")), "rpmsg:rpmsg_ctrl\n");
-    const std::string ns = "virtio0.rpmsg_ns.53.53";
-    EXPECT_EQ(readAttr(busDev(ns, "driver_override")), "rpmsg_ns\n");
-    EXPECT_EQ(readAttr(busDev(ns, "name")), "rpmsg_ns\n");
-    EXPECT_EQ(readAttr(busDev(ns, "src")), "0x35\n");
-    EXPECT_EQ(readAttr(busDev(ns, "dst")), "0x35\n");
-    EXPECT_EQ(readAttr(busDev(ns, "modalias")), "rpmsg:rpmsg_ns\n");
-}
-
-TEST_F(Bus, BusDevicesAreSymlinksIntoTheVirtioDevice) {
+TEST_F(Bus, UnderARemoteprocBusDevicesLiveInItsRprocVirtioDevice) {
     const auto devs = listDir(path("sys/bus/rpmsg/devices"));
     EXPECT_EQ(devs, (std::vector<std::string>{"virtio0.rpmsg-echo.-1.1024",
                                               "virtio0.rpmsg_ctrl.0.0", "virtio0.rpmsg_ns.53.53"}));
@@ -69,83 +37,7 @@ TEST_F(Bus, BusDevicesAreSymlinksIntoTheVirtioDevice) {
     }
 }
 
-TEST_F(Bus, DriversDirectoryListsTheRpmsgDrivers) {
-    for (const char* d : {"rpmsg_ctrl", "rpmsg_ns", "rpmsg_chrdev"}) {
-        EXPECT_TRUE(isDir("sys/bus/rpmsg/drivers/" + std::string(d))) << d;
-    }
-}
-
-TEST_F(Bus, DriverOverrideWriteIsCutAtNewlineAndEmptyClears) {
-    const std::string dev = "virtio0.rpmsg-echo.-1.1024";
-    EXPECT_EQ(writeAttr(busDev(dev, "driver_override"), "foo\nbar"), 0);
-    EXPECT_EQ(readAttr(busDev(dev, "driver_override")), "foo\n");
-    EXPECT_EQ(writeAttr(busDev(dev, "driver_override"), "\n"), 0);
-    EXPECT_EQ(readAttr(busDev(dev, "driver_override")), "(null)\n");
-}
-
-TEST_F(Bus, CtrlClassDevice) {
-    ASSERT_TRUE(isSymlink(classRpmsg("rpmsg_ctrl0")));
-    EXPECT_EQ(resolved(classRpmsg("rpmsg_ctrl0")),
-              std::string(kVirtioDir) + "/virtio0.rpmsg_ctrl.0.0/rpmsg/rpmsg_ctrl0");
-    EXPECT_TRUE(std::regex_match(readAttr(classRpmsg("rpmsg_ctrl0", "dev")),
-                                 std::regex("[0-9]+:[0-9]+\n")));
-    EXPECT_NE(readAttr(classRpmsg("rpmsg_ctrl0", "uevent")).find("DEVNAME=rpmsg_ctrl0\n"),
-              std::string::npos);
-    EXPECT_EQ(mode("dev/rpmsg_ctrl0"), 0600u);
-}
-
 class NameService : public Bus {};
-
-TEST_F(NameService, AnnounceCreatesAndDestroyRemovesChannel) {
-    const std::string dev = "virtio0.my-svc.-1.2000";
-    ctlOk({"announce", "cm4", "my-svc", "2000"});
-    ASSERT_TRUE(waitFor([&] { return exists(busDev(dev)); }));
-    EXPECT_EQ(readAttr(busDev(dev, "name")), "my-svc\n");
-    EXPECT_EQ(readAttr(busDev(dev, "dst")), "0x7d0\n");
-    EXPECT_EQ(readAttr(busDev(dev, "src")), "0xffffffff\n");
-    EXPECT_TRUE(isDir(std::string(kVirtioDir) + "/" + dev));
-    // An announced service is an echo service.
-    Fd ctrl = openCtrl();
-    const auto ept = createEptDev(ctrl.get(), "c", RPMSG_ADDR_ANY, 2000);
-    Fd fd = openDev(ept);
-    ASSERT_EQ(::write(fd.get(), "svc", 3), 3);
-    EXPECT_EQ(readMessage(fd.get()).data, "svc");
-
-    ctlOk({"destroy", "cm4", "my-svc", "2000"});
-    EXPECT_TRUE(waitFor([&] { return !exists(busDev(dev)); }));
-    EXPECT_FALSE(exists(std::string(kVirtioDir) + "/" + dev));
-    EXPECT_TRUE(exists(busDev("virtio0.rpmsg-echo.-1.1024")));
-}
-
-TEST_F(NameService, DuplicateAnnouncementIsIgnored) {
-    ctlOk({"announce", "cm4", "dup", "2001"});
-    ASSERT_TRUE(waitFor([&] { return exists(busDev("virtio0.dup.-1.2001")); }));
-    ctl({"announce", "cm4", "dup", "2001"});
-    const auto d = processor();
-    int count = 0;
-    for (const auto& c : d["channels"]) {
-        count += c.value("name", "") == "dup" ? 1 : 0;
-    }
-    EXPECT_EQ(count, 1);
-    EXPECT_TRUE(exists(busDev("virtio0.dup.-1.2001")));
-}
-
-TEST_F(NameService, DestroyDoesNotAffectCreateEptEptdevs) {
-    ctlOk({"announce", "cm4", "gone", "2002"});
-    ASSERT_TRUE(waitFor([&] { return exists(busDev("virtio0.gone.-1.2002")); }));
-    Fd ctrl = openCtrl();
-    const auto ept = createEptDev(ctrl.get(), "c", RPMSG_ADDR_ANY, 2002);
-    Fd fd = openDev(ept, O_RDWR | O_NONBLOCK);
-    ASSERT_TRUE(fd.valid());
-    ctlOk({"destroy", "cm4", "gone", "2002"});
-    ASSERT_TRUE(waitFor([&] { return !exists(busDev("virtio0.gone.-1.2002")); }));
-    EXPECT_TRUE(exists("dev/" + ept));
-    EXPECT_TRUE(exists(classRpmsg(ept)));
-    // Writes to the withdrawn address still "succeed" (what the remote does with them is its
-    // business).
-    EXPECT_EQ(::write(fd.get(), "x", 1), 1);
-    EXPECT_TRUE(eptdevDump(ept).value("alive", false));
-}
 
 TEST_F(NameService, ChannelsOfEveryAnnouncedService) {
     // Restart cm4 with a firmware that has several services, one of them hidden.
@@ -204,36 +96,6 @@ TEST_F(NameService, StreamServiceSendsToLastWriter) {
         EXPECT_EQ(m.err, 0) << i;
         EXPECT_EQ(m.data.size(), 64u) << i;
     }
-}
-
-class RpmsgRaw : public Bus {};
-
-TEST_F(RpmsgRaw, AnnouncedRawChannelIsBoundToRpmsgChar) {
-    const std::string dev = "virtio0.rpmsg-raw.-1.1030";
-    ctlOk({"announce", "cm4", "rpmsg-raw", "1030"});
-    ASSERT_TRUE(waitFor([&] { return !listDir(path(busDev(dev, "rpmsg"))).empty(); }))
-        << dev << "/rpmsg/rpmsgN did not appear";
-    const auto children = listDir(path(busDev(dev, "rpmsg")));
-    ASSERT_EQ(children.size(), 1u);
-    const std::string ept = children[0];
-    EXPECT_TRUE(std::regex_match(ept, std::regex("rpmsg[0-9]+"))) << ept;
-    EXPECT_TRUE(exists("dev/" + ept));
-    EXPECT_EQ(resolved(classRpmsg(ept)), std::string(kVirtioDir) + "/" + dev + "/rpmsg/" + ept);
-    EXPECT_EQ(readAttr(busDev(dev, "src")), "0x400\n") << "the default endpoint's address";
-    EXPECT_EQ(readAttr(busDev(dev, "dst")), "0x406\n");
-    EXPECT_EQ(readAttr(busDev(dev, "modalias")), "rpmsg:rpmsg-raw\n");
-    EXPECT_EQ(readAttr(classRpmsg(ept, "name")), "rpmsg-raw\n");
-    EXPECT_EQ(readAttr(classRpmsg(ept, "src")), "1024\n");
-    EXPECT_EQ(readAttr(classRpmsg(ept, "dst")), "1030\n");
-
-    Fd fd = openDev(ept);
-    ASSERT_TRUE(fd.valid());
-    ASSERT_EQ(::write(fd.get(), "raw", 3), 3);
-    EXPECT_EQ(readMessage(fd.get()).data, "raw");
-    fd.reset();
-
-    ctlOk({"destroy", "cm4", "rpmsg-raw", "1030"});
-    EXPECT_TRUE(waitFor([&] { return !exists(busDev(dev)) && !exists("dev/" + ept); }));
 }
 
 // A virtio-rpmsg transport with no remoteproc ("remoteproc": false): the virtio device sits

@@ -421,6 +421,18 @@ int writeFile(const std::string& path, std::string_view data, int extraFlags) {
     return static_cast<size_t>(n) == data.size() ? 0 : kShortWrite;
 }
 
+int writeUntilFailure(int fd, size_t size, int max, int& err) {
+    const std::string payload(size, 'b');
+    err = 0;
+    for (int i = 0; i < max; ++i) {
+        if (::write(fd, payload.data(), payload.size()) != static_cast<ssize_t>(size)) {
+            err = errno;
+            return i;
+        }
+    }
+    return max;
+}
+
 Message readMessage(int fd, size_t bufSize, std::chrono::milliseconds timeout) {
     Message m;
     pollfd p{fd, POLLIN, 0};

@@ -130,6 +130,10 @@ struct Message {
 /// @brief Waits for POLLIN (up to @p timeout) then reads with a buffer of @p bufSize.
 Message readMessage(int fd, size_t bufSize = 512, std::chrono::milliseconds timeout = 5s);
 
+/// @brief Writes @p size-byte messages until one fails (at most @p max); returns how many
+/// succeeded and the errno of the failure in @p err (0 if none failed).
+int writeUntilFailure(int fd, size_t size, int max, int& err);
+
 /// @brief An owned file descriptor.
 class Fd {
 public:

@@ -52,13 +52,60 @@ StreamRemote::~StreamRemote() {
     }
 }
 
+void StreamRemote::note(std::string line) {
+    transcript_.push_back(std::move(line));
+    if (transcript_.size() > 200) {
+        transcript_.pop_front();
+    }
+}
+
+bool StreamRemote::readLine(std::string& line, std::chrono::steady_clock::time_point deadline,
+                            std::string& error) {
+    size_t nl;
+    while ((nl = pending_.find('\n')) == std::string::npos) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        pollfd p{fd_, POLLIN, 0};
+        const int n = left.count() <= 0 ? 0 : ::poll(&p, 1, int(left.count()));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            error = "no reply from the remote on " + path_ + " within " +
+                    std::to_string(timeout_.count()) + " ms";
+            return false;
+        }
+        char buf[4096];
+        const ssize_t r = ::read(fd_, buf, sizeof buf);
+        if (r < 0 && (errno == EINTR || errno == EAGAIN)) {
+            continue;
+        }
+        if (r <= 0) {
+            error = "reading " + path_ + ": " + (r == 0 ? "end of stream" : strerror(errno));
+            return false;
+        }
+        pending_.append(buf, size_t(r));
+    }
+    line = pending_.substr(0, nl);
+    pending_.erase(0, nl + 1);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) {
+        line.pop_back();
+    }
+    return true;
+}
+
 RemoteReply StreamRemote::command(const std::vector<std::string>& args) {
     RemoteReply r;
     if (fd_ < 0) {
         r.error = error_;
         return r;
     }
-    const std::string line = nlohmann::json(args).dump() + "\n";
+    const std::string request = nlohmann::json(args).dump();
+    note("> " + request);
+    // A late reply to an earlier, timed-out command must not pass for this one's.
+    ::tcflush(fd_, TCIFLUSH); // fails harmlessly on a socket
+    pending_.clear();
+    const std::string line = request + "\n";
     for (size_t off = 0; off < line.size();) {
         const ssize_t n = ::write(fd_, line.data() + off, line.size() - off);
         if (n < 0 && errno == EINTR) {
@@ -71,42 +118,33 @@ RemoteReply StreamRemote::command(const std::vector<std::string>& args) {
         off += size_t(n);
     }
     const auto deadline = std::chrono::steady_clock::now() + timeout_;
-    size_t nl;
-    while ((nl = pending_.find('\n')) == std::string::npos) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now());
-        pollfd p{fd_, POLLIN, 0};
-        if (left.count() <= 0 || ::poll(&p, 1, int(left.count())) == 0) {
-            r.error = "the remote did not answer " + line.substr(0, line.size() - 1) + " within " +
-                      std::to_string(timeout_.count()) + " ms";
+    while (true) {
+        std::string answer;
+        if (!readLine(answer, deadline, r.error)) {
+            note("(no reply)");
             return r;
         }
-        char buf[4096];
-        const ssize_t n = ::read(fd_, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) {
+        if (answer.empty() || answer[0] != '{') {
+            note("(ignored) " + answer); // console noise, not a reply
             continue;
         }
-        if (n <= 0) {
-            r.error = "reading " + path_ + ": " + (n == 0 ? "end of stream" : strerror(errno));
+        note("< " + answer);
+        const auto j = nlohmann::json::parse(answer, nullptr, false);
+        if (!j.is_object() || !j.contains("ok") || !j["ok"].is_boolean()) {
+            r.error = "malformed reply from the remote: " + answer;
             return r;
         }
-        pending_.append(buf, size_t(n));
-    }
-    const std::string answer = pending_.substr(0, nl);
-    pending_.erase(0, nl + 1);
-    try {
-        const auto j = nlohmann::json::parse(answer);
-        r.ok = j.at("ok").get<bool>();
+        r.ok = j["ok"].get<bool>();
         if (r.ok) {
-            r.output = j.value("output", "");
+            r.output = j.contains("output") && j["output"].is_string()
+                           ? j["output"].get<std::string>()
+                           : "";
         } else {
-            r.error = j.value("error", "(no error text)");
+            r.error = j.contains("error") && j["error"].is_string() ? j["error"].get<std::string>()
+                                                                    : "(no error text)";
         }
-    } catch (const std::exception& e) {
-        r.ok = false;
-        r.error = "unreadable answer from the remote: " + answer;
+        return r;
     }
-    return r;
 }
 
 RemoteReply TwinRemote::command(const std::vector<std::string>& args) {
