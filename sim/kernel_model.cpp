@@ -351,7 +351,7 @@ struct Simulator::Impl {
     bool devcdDisabled = false;
     std::vector<std::shared_ptr<Devcd>> devcds;
     std::vector<std::shared_ptr<Vdev>> dyingVdevs; // torn down, writers still waiting (TX)
-    std::vector<std::shared_ptr<Eptdev>> eptdevs; // every eptdev whose index is held
+    std::vector<std::shared_ptr<Eptdev>> eptdevs;  // every eptdev whose index is held
     std::vector<std::shared_ptr<CtrlDev>> ctrls;
     uint64_t nextWaitId = 1;
     uint64_t statToRemote = 0, statToLinux = 0, statDropped = 0;

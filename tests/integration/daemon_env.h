@@ -41,7 +41,7 @@ nlohmann::json echoFirmwareSpec(int bootMs = 20);
 struct EnvOptions {
     nlohmann::json firmware = echoFirmwareSpec(); ///< written to FW/echo.elf
     nlohmann::json simConfig = simtest::defaultConfig("echo.elf");
-    bool uevents = false;    ///< rpmsg-sim --uevents (only inside a private network namespace)
+    bool uevents = false; ///< rpmsg-sim --uevents (only inside a private network namespace)
     /// @brief No sim: rpmsgd works on the running kernel's /sys and /dev (the real-kernel lane's
     /// guest, tests/uml). firmware and simConfig are unused then.
     bool realKernel = false;
