@@ -2126,24 +2126,6 @@ json Simulator::Impl::dump() {
     return out;
 }
 
-namespace {
-
-bool parseU32(const std::string& s, uint32_t& out) {
-    if (s.empty() || s[0] == '-') {
-        return false;
-    }
-    errno = 0;
-    char* end = nullptr;
-    unsigned long long v = strtoull(s.c_str(), &end, 0);
-    if (errno || !end || *end || v > 0xFFFFFFFFull) {
-        return false;
-    }
-    out = uint32_t(v);
-    return true;
-}
-
-} // namespace
-
 Simulator::ControlResult Simulator::Impl::control(const std::vector<std::string>& args) {
     auto fail = [](std::string msg) {
         return ControlResult{false, std::move(msg)};
@@ -2206,78 +2188,26 @@ Simulator::ControlResult Simulator::Impl::control(const std::vector<std::string>
         reportCrash(p, type);
         return {true, ""};
     }
-    if (cmd == "stall" || cmd == "resume") {
-        if (auto e = need(1, 1, "stall|resume PROC"))
+    // The commands the remote itself answers (RemoteEngine::control), after PROC.
+    static const std::map<std::string, std::pair<size_t, const char*>> remoteCommands = {
+        {"stall", {1, "stall|resume PROC"}},
+        {"resume", {1, "stall|resume PROC"}},
+        {"announce", {3, "announce|destroy PROC NAME ADDR"}},
+        {"destroy", {3, "announce|destroy PROC NAME ADDR"}},
+        {"send", {4, "send PROC SRC DST TEXT"}},
+        {"peer", {2, "peer PROC ADDR"}},
+    };
+    if (auto rc = remoteCommands.find(cmd); rc != remoteCommands.end()) {
+        if (auto e = need(rc->second.first, rc->second.first, rc->second.second))
             return *e;
         if (auto e = proc(args[1], p))
             return *e;
         if (auto e = running(p))
             return *e;
-        if (cmd == "stall") {
-            p->vdev->engine->stall();
-        } else {
-            p->vdev->engine->resume();
-        }
-        return {true, ""};
-    }
-    if (cmd == "announce" || cmd == "destroy") {
-        if (auto e = need(3, 3, "announce|destroy PROC NAME ADDR"))
-            return *e;
-        if (auto e = proc(args[1], p))
-            return *e;
-        if (auto e = running(p))
-            return *e;
-        uint32_t addr = 0;
-        if (!parseU32(args[3], addr) || addr == 0xFFFFFFFFu || addr == 53) {
-            return fail("address \"" + args[3] + "\" is not a valid remote address");
-        }
-        if (args[2].empty() || args[2].size() > 31) {
-            return fail("channel name must be 1 to 31 bytes");
-        }
-        if (cmd == "announce") {
-            p->vdev->engine->announce(args[2], addr);
-        } else {
-            p->vdev->engine->destroy(args[2], addr);
-        }
-        return {true, ""};
-    }
-    if (cmd == "send") {
-        if (auto e = need(4, 4, "send PROC SRC DST TEXT"))
-            return *e;
-        if (auto e = proc(args[1], p))
-            return *e;
-        if (auto e = running(p))
-            return *e;
-        uint32_t src = 0, dst = 0;
-        if (!parseU32(args[2], src) || !parseU32(args[3], dst)) {
-            return fail("SRC and DST must be numbers");
-        }
-        if (args[4].size() > MaxPayload) {
-            return fail("TEXT is longer than 496 bytes");
-        }
-        const auto* data = reinterpret_cast<const uint8_t*>(args[4].data());
-        p->vdev->engine->send(src, dst, std::span<const uint8_t>(data, args[4].size()));
-        return {true, ""};
-    }
-    if (cmd == "peer") {
-        if (auto e = need(2, 2, "peer PROC ADDR"))
-            return *e;
-        if (auto e = proc(args[1], p))
-            return *e;
-        if (auto e = running(p))
-            return *e;
-        uint32_t addr = 0;
-        if (!parseU32(args[2], addr)) {
-            return fail("address \"" + args[2] + "\" is not a number");
-        }
-        if (!p->vdev->engine->hasService(addr)) {
-            return fail("the remote has no service at address " + args[2]);
-        }
-        const auto sender = p->vdev->engine->lastSender(addr);
-        if (!sender) {
-            return fail("no message has reached service " + args[2] + " yet");
-        }
-        return {true, std::to_string(*sender) + "\n"};
+        std::vector<std::string> rest{cmd};
+        rest.insert(rest.end(), args.begin() + 2, args.end());
+        const auto r = p->vdev->engine->control(rest);
+        return r.ok ? ControlResult{true, r.text} : fail(r.text);
     }
     if (cmd == "add-processor") {
         if (auto e = need(1, 2, "add-processor NAME [FIRMWARE]"))

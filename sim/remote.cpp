@@ -1,9 +1,25 @@
 #include "remote.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 namespace rpmsgsim {
+
+bool parseU32(const std::string& s, uint32_t& out) {
+    if (s.empty() || s[0] == '-') {
+        return false;
+    }
+    errno = 0;
+    char* end = nullptr;
+    unsigned long long v = strtoull(s.c_str(), &end, 0);
+    if (errno || !end || *end || v > 0xFFFFFFFFull) {
+        return false;
+    }
+    out = uint32_t(v);
+    return true;
+}
 
 std::vector<uint8_t> encodeNsMessage(const std::string& name, uint32_t addr, uint32_t flags) {
     std::vector<uint8_t> msg(RpmsgNsMsgSize, 0);
@@ -205,6 +221,60 @@ size_t RemoteEngine::heldBuffers() const {
         n += svc.sinkHeld.size();
     }
     return n;
+}
+
+RemoteEngine::CommandResult RemoteEngine::control(const std::vector<std::string>& args) {
+    const std::string& cmd = args.at(0);
+    if (cmd == "stall") {
+        stall();
+        return {true, ""};
+    }
+    if (cmd == "resume") {
+        resume();
+        return {true, ""};
+    }
+    if (cmd == "announce" || cmd == "destroy") {
+        uint32_t addr = 0;
+        if (!parseU32(args.at(2), addr) || addr == 0xFFFFFFFFu || addr == RpmsgNsAddr) {
+            return {false, "address \"" + args[2] + "\" is not a valid remote address"};
+        }
+        if (args[1].empty() || args[1].size() > 31) {
+            return {false, "channel name must be 1 to 31 bytes"};
+        }
+        if (cmd == "announce") {
+            announce(args[1], addr);
+        } else {
+            destroy(args[1], addr);
+        }
+        return {true, ""};
+    }
+    if (cmd == "send") {
+        uint32_t src = 0, dst = 0;
+        if (!parseU32(args.at(1), src) || !parseU32(args.at(2), dst)) {
+            return {false, "SRC and DST must be numbers"};
+        }
+        if (args.at(3).size() > 496) {
+            return {false, "TEXT is longer than 496 bytes"};
+        }
+        const auto* data = reinterpret_cast<const uint8_t*>(args[3].data());
+        send(src, dst, std::span<const uint8_t>(data, args[3].size()));
+        return {true, ""};
+    }
+    if (cmd == "peer") {
+        uint32_t addr = 0;
+        if (!parseU32(args.at(1), addr)) {
+            return {false, "address \"" + args[1] + "\" is not a number"};
+        }
+        if (!hasService(addr)) {
+            return {false, "the remote has no service at address " + args[1]};
+        }
+        const auto sender = lastSender(addr);
+        if (!sender) {
+            return {false, "no message has reached service " + args[1] + " yet"};
+        }
+        return {true, std::to_string(*sender) + "\n"};
+    }
+    return {false, "unknown remote command \"" + cmd + "\""};
 }
 
 bool RemoteEngine::hasService(uint32_t addr) const {

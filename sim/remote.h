@@ -37,6 +37,9 @@ public:
     virtual void trace(const std::string& line) = 0;
 };
 
+/// @brief Parses a decimal, 0x-hex or 0-octal unsigned 32-bit number (no sign, no junk).
+bool parseU32(const std::string& s, uint32_t& out);
+
 /// @brief Builds a 40-byte struct rpmsg_ns_msg (little-endian).
 std::vector<uint8_t> encodeNsMessage(const std::string& name, uint32_t addr, uint32_t flags);
 
@@ -63,6 +66,16 @@ public:
     void destroy(const std::string& name, uint32_t addr);
     /// @brief Send @p payload from remote address @p src to Linux address @p dst.
     void send(uint32_t src, uint32_t dst, std::span<const uint8_t> payload);
+    /// @brief The answer to control().
+    struct CommandResult {
+        bool ok = false;
+        std::string text; ///< the output, or one sentence saying what was wrong
+    };
+    /// @brief The remote-control commands both transports take (the twin's `ctl` after its
+    /// PROC argument, the vhost-user remote's control stream), arguments checked and errors
+    /// worded alike: `stall`, `resume`, `announce NAME ADDR`, `destroy NAME ADDR`,
+    /// `send SRC DST TEXT`, `peer ADDR`. The caller has checked the argument count.
+    CommandResult control(const std::vector<std::string>& args);
     /// @brief Buffers currently held by the remote.
     size_t heldBuffers() const;
     /// @brief True when the remote has a service at @p addr (from the spec or announced).

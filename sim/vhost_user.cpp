@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -117,20 +118,6 @@ uint16_t loadIdx(const uint8_t* p) {
 }
 void storeIdx(uint8_t* p, uint16_t v) {
     __atomic_store_n(reinterpret_cast<uint16_t*>(p), htole16(v), __ATOMIC_RELEASE);
-}
-
-bool parseU32(const std::string& s, uint32_t& out) {
-    if (s.empty()) {
-        return false;
-    }
-    errno = 0;
-    char* end = nullptr;
-    unsigned long long v = strtoull(s.c_str(), &end, 0);
-    if (errno || *end || s[0] == '-' || v > 0xFFFFFFFFull) {
-        return false;
-    }
-    out = uint32_t(v);
-    return true;
 }
 
 std::string okReply(const std::string& output = "") {
@@ -967,9 +954,6 @@ std::string VhostUserRemote::control(const std::vector<std::string>& args) {
         }
         return std::nullopt;
     };
-    auto address = [&](const std::string& s, uint32_t& out) {
-        return parseU32(s, out) && out != 0xFFFFFFFFu && out != RpmsgNsAddr;
-    };
     if (cmd == "ping") {
         return okReply();
     }
@@ -980,74 +964,28 @@ std::string VhostUserRemote::control(const std::vector<std::string>& args) {
                          {"to_linux", toLinux_}};
         return okReply(j.dump());
     }
-    if (cmd == "stall" || cmd == "resume") {
-        if (auto e = usage(0, "stall | resume"))
+    // The commands the remote itself answers, as on the twin (RemoteEngine::control).
+    static const std::map<std::string, std::pair<size_t, const char*>> remoteCommands = {
+        {"stall", {0, "stall | resume"}},
+        {"resume", {0, "stall | resume"}},
+        {"announce", {2, "announce|destroy NAME ADDR"}},
+        {"destroy", {2, "announce|destroy NAME ADDR"}},
+        {"send", {3, "send SRC DST TEXT"}},
+        {"peer", {1, "peer ADDR"}},
+    };
+    if (auto rc = remoteCommands.find(cmd); rc != remoteCommands.end()) {
+        if (auto e = usage(rc->second.first, rc->second.second))
             return *e;
-        if (auto e = alive())
-            return *e;
-        if (cmd == "stall") {
-            engine_->stall();
-        } else {
-            engine_->resume();
-            sendCalls();
+        if (cmd != "peer") {
+            if (auto e = alive())
+                return *e;
         }
-        return okReply();
-    }
-    if (cmd == "announce" || cmd == "destroy") {
-        if (auto e = usage(2, "announce|destroy NAME ADDR"))
-            return *e;
-        if (auto e = alive())
-            return *e;
-        uint32_t addr = 0;
-        if (!address(args[2], addr)) {
-            return errorReply("address \"" + args[2] + "\" is not a valid remote address");
-        }
-        if (args[1].empty() || args[1].size() > 31) {
-            return errorReply("channel name must be 1 to 31 bytes");
-        }
-        if (!nameService_) {
+        if ((cmd == "announce" || cmd == "destroy") && !nameService_) {
             return errorReply("the firmware's vdev has no VIRTIO_RPMSG_F_NS: no name service");
         }
-        if (cmd == "announce") {
-            engine_->announce(args[1], addr);
-        } else {
-            engine_->destroy(args[1], addr);
-        }
-        sendCalls();
-        return okReply();
-    }
-    if (cmd == "send") {
-        if (auto e = usage(3, "send SRC DST TEXT"))
-            return *e;
-        if (auto e = alive())
-            return *e;
-        uint32_t src = 0, dst = 0;
-        if (!parseU32(args[1], src) || !parseU32(args[2], dst)) {
-            return errorReply("SRC and DST must be numbers");
-        }
-        if (args[3].size() > 496) {
-            return errorReply("TEXT is longer than 496 bytes");
-        }
-        const auto* data = reinterpret_cast<const uint8_t*>(args[3].data());
-        engine_->send(src, dst, std::span<const uint8_t>(data, args[3].size()));
-        sendCalls();
-        return okReply();
-    }
-    if (cmd == "peer") {
-        if (auto e = usage(1, "peer ADDR"))
-            return *e;
-        uint32_t addr = 0;
-        if (!parseU32(args[1], addr)) {
-            return errorReply("address \"" + args[1] + "\" is not a number");
-        }
-        if (!engine_->hasService(addr)) {
-            return errorReply("the remote has no service at address " + args[1]);
-        }
-        auto peer = engine_->lastSender(addr);
-        if (!peer) {
-            return errorReply("no message has reached service " + args[1] + " yet");
-        }
-        return okReply(std::to_string(*peer) + "\n");
+        const auto r = engine_->control(args);
+        sendCalls(); // what the command made the remote send or release
+        return r.ok ? okReply(r.text) : errorReply(r.text);
     }
     if (cmd == "hangup") {
         if (auto e = usage(0, "hangup"))
