@@ -1,7 +1,7 @@
 #include "rpmsgd/error.h"
 
 #include "bus.h"
-#include "daemon/errors.h"
+#include "dbus/errors.h"
 
 #include <array>
 #include <cerrno>
@@ -12,33 +12,12 @@ namespace rpmsgd::client {
 
 namespace {
 
-// The daemon's error table (daemon/errors.cpp) names rpmsgd's own errors; this switch only
-// converts its enum, so a new daemon code breaks the build (-Wswitch) instead of being lost.
-ErrorCode fromDaemon(rpmsgd::ErrorCode code) noexcept {
-    switch (code) {
-    case rpmsgd::ErrorCode::NotFound:
-        return ErrorCode::NotFound;
-    case rpmsgd::ErrorCode::InvalidArgument:
-        return ErrorCode::InvalidArgument;
-    case rpmsgd::ErrorCode::InvalidState:
-        return ErrorCode::InvalidState;
-    case rpmsgd::ErrorCode::InvalidFirmware:
-        return ErrorCode::InvalidFirmware;
-    case rpmsgd::ErrorCode::LimitExceeded:
-        return ErrorCode::LimitExceeded;
-    case rpmsgd::ErrorCode::Timeout:
-        return ErrorCode::Timeout;
-    case rpmsgd::ErrorCode::Unavailable:
-        return ErrorCode::Unavailable;
-    case rpmsgd::ErrorCode::KernelError:
-        return ErrorCode::KernelError;
-    case rpmsgd::ErrorCode::Internal:
-        return ErrorCode::Internal;
-    case rpmsgd::ErrorCode::AccessDenied:
-        return ErrorCode::AccessDenied;
-    }
-    return ErrorCode::Other;
-}
+// The daemon's codes come first in the client's enum, in the same order (client_unit_test checks
+// each by name), so one cast converts them and the table in dbus/errors.cpp stays the only place
+// that names them.
+constexpr auto daemonCodes = rpmsgd::allErrorCodes.size();
+static_assert(daemonCodes == static_cast<std::size_t>(ErrorCode::ServiceUnknown),
+              "the client's ErrorCode must start with every rpmsgd::ErrorCode, in its order");
 
 // The bus's own errors a client meets (sd-bus maps errno values onto some of these names).
 constexpr std::pair<std::string_view, ErrorCode> busErrors[] = {
@@ -58,24 +37,27 @@ constexpr std::pair<std::string_view, ErrorCode> busErrors[] = {
     {"org.freedesktop.DBus.Error.NoMemory", ErrorCode::Internal},
 };
 
-constexpr std::array<const char*, 15> codeNames = {
-    "NotFound",       "InvalidArgument", "InvalidState", "InvalidFirmware", "LimitExceeded",
-    "Timeout",        "Unavailable",     "KernelError",  "Internal",        "AccessDenied",
-    "ServiceUnknown", "NoReply",         "Disconnected", "IoError",         "Other",
+// The client's own codes, after the daemon's.
+constexpr std::array<const char*, 5> clientCodeNames = {
+    "ServiceUnknown", "NoReply", "Disconnected", "IoError", "Other",
 };
-static_assert(static_cast<std::size_t>(ErrorCode::Other) + 1 == codeNames.size(),
-              "codeNames must name every ErrorCode");
+static_assert(daemonCodes + clientCodeNames.size() ==
+                  static_cast<std::size_t>(ErrorCode::Other) + 1,
+              "clientCodeNames must name every client-only ErrorCode");
 
 } // namespace
 
 const char* errorCodeName(ErrorCode code) noexcept {
     const auto i = static_cast<std::size_t>(code);
-    return i < codeNames.size() ? codeNames[i] : "Other";
+    if (i < daemonCodes) {
+        return rpmsgd::errorCodeString(static_cast<rpmsgd::ErrorCode>(i));
+    }
+    return i - daemonCodes < clientCodeNames.size() ? clientCodeNames[i - daemonCodes] : "Other";
 }
 
 ErrorCode errorCodeFromDBusName(std::string_view name) noexcept {
     if (auto code = rpmsgd::errorCodeFromName(name)) {
-        return fromDaemon(*code);
+        return static_cast<ErrorCode>(*code);
     }
     for (const auto& [busName, code] : busErrors) {
         if (name == busName) {

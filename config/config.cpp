@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include "common/json_path.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -43,38 +45,11 @@ std::string cat(const Parts&... parts) {
     return s;
 }
 
-// One JSON pointer reference token (RFC 6901: '~' -> "~0", '/' -> "~1").
-std::string escapeToken(std::string_view key) {
-    std::string out;
-    for (char c : key) {
-        if (c == '~')
-            out += "~0";
-        else if (c == '/')
-            out += "~1";
-        else
-            out += c;
-    }
-    return out;
-}
+using json_path::child;
 
-std::string child(const std::string& pointer, std::string_view key) {
-    return cat(pointer, "/", escapeToken(key));
-}
-
-std::string child(const std::string& pointer, size_t index) {
-    return cat(pointer, "/", std::to_string(index));
-}
-
-// How a bad value is quoted in a message: JSON spelling for scalars, a kind for containers.
+// How a bad value is quoted in a message.
 std::string describe(const Json& v) {
-    if (v.is_object())
-        return "an object";
-    if (v.is_array())
-        return "an array";
-    std::string s = v.dump(-1, ' ', false, Json::error_handler_t::replace);
-    if (s.size() > MaxQuotedChars)
-        s = cat(s.substr(0, MaxQuotedChars), "...");
-    return s;
+    return json_path::describe(v, MaxQuotedChars);
 }
 
 std::string joined(std::initializer_list<const char*> words) {

@@ -1,6 +1,6 @@
 #include "dbus_service.h"
 
-#include "errors.h"
+#include "dbus/errors.h"
 #include "log.h"
 #include "org.rpmsgd.Broker1.Channel.adaptor.h"
 #include "org.rpmsgd.Broker1.Endpoint.adaptor.h"

@@ -1,4 +1,4 @@
-#include "errors.h"
+#include "dbus/errors.h"
 #include "kernel/endpoint.h"
 #include "kernel/firmware.h"
 #include "kernel/remoteproc.h"

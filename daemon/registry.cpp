@@ -1,7 +1,7 @@
 #include "registry.h"
 
 #include "common/firmware_image.h"
-#include "errors.h"
+#include "dbus/errors.h"
 #include "fd_store.h"
 #include "log.h"
 #include "validation.h"

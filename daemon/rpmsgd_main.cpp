@@ -5,7 +5,7 @@
 #include "config/config.h"
 #include "config/identity.h"
 #include "dbus_service.h"
-#include "errors.h"
+#include "dbus/errors.h"
 #include "fd_store.h"
 #include "kernel_port_real.h"
 #include "log.h"

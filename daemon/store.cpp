@@ -1,6 +1,6 @@
 #include "store.h"
 
-#include "errors.h"
+#include "dbus/errors.h"
 #include "validation.h"
 
 #include <algorithm>

@@ -1,6 +1,6 @@
 #include "validation.h"
 
-#include "errors.h"
+#include "dbus/errors.h"
 #include "store.h"
 
 namespace rpmsgd {

@@ -4,7 +4,7 @@
 // the full path for /dev and debugfs. StateError is the refusal to make a kernel write that
 // would be wrong in the processor's current state (e.g. `start` while crashed).
 
-#include "daemon/errors.h"
+#include "dbus/errors.h"
 
 #include <string>
 

@@ -2,7 +2,7 @@
 // an ended peer), and the library against a fake org.rpmsgd.Broker1 on a private dbus-daemon
 // (error names and messages passed through, call timeouts, no daemon, no bus). No root needed.
 
-#include "daemon/errors.h"
+#include "dbus/errors.h"
 #include "rpmsgd/client.h"
 #include "sim_harness.h"
 

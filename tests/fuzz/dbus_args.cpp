@@ -5,7 +5,7 @@
 // a D-Bus type code (b, u, i, s, t, d) of the variant built from VALUE.
 
 #include "daemon/dbus_service.h"
-#include "daemon/errors.h"
+#include "dbus/errors.h"
 #include "daemon/store.h"
 #include "daemon/validation.h"
 #include "fuzz_check.h"

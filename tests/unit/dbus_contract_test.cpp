@@ -2,7 +2,7 @@
 // generated sdbus-c++ adaptors. The table below is the contract in code: a member missing from the
 // XML, a changed signature, or an XML member the table does not know all fail here.
 
-#include "daemon/errors.h"
+#include "dbus/errors.h"
 #include "dbus/org.rpmsgd.Broker1.Channel.adaptor.h"
 #include "dbus/org.rpmsgd.Broker1.Channel.proxy.h"
 #include "dbus/org.rpmsgd.Broker1.Endpoint.adaptor.h"

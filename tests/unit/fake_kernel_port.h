@@ -3,7 +3,7 @@
 // and devcoredumps are plain vectors the test edits; every call is recorded. Endpoints are real
 // pipe fds, so the registry's dup/close work on them.
 
-#include "daemon/errors.h"
+#include "dbus/errors.h"
 #include "daemon/kernel_port.h"
 
 #include <algorithm>

@@ -3,7 +3,7 @@
 // temporary directory and an inline Worker (jobs and their completions run at once).
 
 #include "common/firmware_image.h"
-#include "daemon/errors.h"
+#include "dbus/errors.h"
 #include "daemon/log.h"
 #include "daemon/registry.h"
 #include "daemon/store.h"

@@ -1,7 +1,9 @@
 #pragma once
-// The one error vocabulary of rpmsgd: an ErrorCode enum, the single table that maps each code to
-// its D-Bus error name (shared by the daemon and the client library), and the exception the
-// domain throws. Deliberately free of sdbus-c++: the D-Bus glue converts Error to sdbus::Error.
+// The one error vocabulary of rpmsgd, beside the D-Bus contract it names: an ErrorCode enum, the
+// single table that maps each code to its D-Bus error name, and the exception the domain throws.
+// Built once (the rpmsgd-api library in dbus/meson.build) and linked by the daemon, the client
+// library and rpmsgctl. Deliberately free of sdbus-c++: the D-Bus glue converts Error to
+// sdbus::Error.
 
 #include <array>
 #include <optional>

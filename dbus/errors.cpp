@@ -1,4 +1,4 @@
-#include "daemon/errors.h"
+#include "dbus/errors.h"
 
 #include <cerrno>
 #include <cstdlib>
