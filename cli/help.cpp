@@ -64,7 +64,7 @@ void printMainHelp() {
         s += optionLine(o) + "\n";
     }
     s += "\n'rpmsgctl VERB --help' describes a verb.\n\n";
-    s += exitCodeHelp;
+    s += exitCodeHelp();
     out(s);
 }
 
