@@ -4,6 +4,7 @@
 // have --json; errors print one line on stderr and exit with a code per error class
 // (exit_codes.h).
 
+#include "complete.h"
 #include "exit_codes.h"
 #include "help.h"
 #include "project_version.h"
@@ -46,6 +47,9 @@ int runHelp(const std::vector<std::string>& argv, std::size_t helpAt) {
 }
 
 int dispatch(const std::vector<std::string>& argv) {
+    if (!argv.empty() && argv[0] == CompleteVerb) { // the shell scripts' own, never listed
+        return runComplete(std::vector<std::string>(argv.begin() + 1, argv.end()));
+    }
     const auto verbAt = verbPosition(argv);
     const Verb* verb = nullptr;
     std::vector<std::string> rest = argv;

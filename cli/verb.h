@@ -35,7 +35,8 @@ struct Context {
 /// @brief The groups of verbs, one source file each (verbs_*.cpp) and the man page's sections.
 enum class Group { Processors, Channels, Events };
 
-/// @brief The group's name for completion headings: "processors", "channels", "events".
+/// @brief The group's name for completion headings ("processor verbs"): "processor",
+///        "channel", "event".
 std::string_view groupName(Group group);
 
 /// @brief A verb's handler; returns the exit status, throws UsageError or client::Error.

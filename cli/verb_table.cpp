@@ -257,13 +257,13 @@ const OptionSpec* optionIn(const std::vector<OptionSpec>& specs, const std::stri
 std::string_view groupName(Group group) {
     switch (group) {
     case Group::Processors:
-        return "processors";
+        return "processor";
     case Group::Channels:
-        return "channels";
+        return "channel";
     case Group::Events:
-        return "events";
+        return "event";
     }
-    return "verbs";
+    return "other";
 }
 
 const std::vector<Verb>& verbTable() {
