@@ -17,12 +17,26 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+/// @brief What a word on the command line names: how shell completion finds candidates for it.
+enum class ValueKind {
+    None,          ///< free text or a number: nothing to offer
+    Processor,     ///< a processor id or kernel name, asked from rpmsgd
+    Channel,       ///< a channel name, asked from rpmsgd
+    FirmwareImage, ///< an image in rpmsgd's firmware directory (paths.firmware of its config)
+    LocalFile,     ///< a file of the caller's, completed by the shell
+    RecoveryWord,  ///< on/off or a recovery mode (common/states.h)
+    CoredumpWord,  ///< a coredump mode (common/states.h)
+    Verb,          ///< a verb name (help VERB)
+    Address,       ///< a D-Bus address
+};
+
 /// @brief One option a verb (or the program) accepts.
 struct OptionSpec {
-    std::string longName;  ///< without "--", e.g. "timeout"
-    char shortName = 0;    ///< e.g. 'n'; 0 when none
-    std::string valueName; ///< e.g. "MS"; empty for a flag
-    std::string help;      ///< one line for --help
+    std::string longName;              ///< without "--", e.g. "timeout"
+    char shortName = 0;                ///< e.g. 'n'; 0 when none
+    std::string valueName;             ///< e.g. "MS"; empty for a flag
+    std::string help;                  ///< one line for --help
+    ValueKind value = ValueKind::None; ///< what the value names (completion)
 };
 
 /// @brief The parsed command line.

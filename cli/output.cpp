@@ -1,8 +1,10 @@
 #include "output.h"
 
 #include "args.h"
+#include "common/states.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -11,6 +13,45 @@
 namespace rpmsgctl {
 
 namespace rc = rpmsgd::client;
+
+void out(const std::string& s) {
+    std::fwrite(s.data(), 1, s.size(), stdout);
+}
+
+void outLine(const std::string& s) {
+    out(s);
+    out("\n");
+}
+
+void printJson(const nlohmann::json& j) {
+    outLine(j.dump(2));
+}
+
+// Streams flush every line; a reader that went away (rpmsgctl recv -n 100 | head -1) ends the
+// stream with an I/O error instead of going on unseen.
+void flushStream() {
+    if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+        throw rc::Error(rc::ErrorCode::IoError,
+                        std::string("writing to stdout failed: ") + std::strerror(errno));
+    }
+}
+
+void printJsonLine(const nlohmann::json& j) {
+    outLine(j.dump());
+    flushStream();
+}
+
+std::string orDash(const std::string& s) {
+    return s.empty() ? "-" : s;
+}
+
+std::string joined(const std::vector<std::string>& v, const char* sep) {
+    std::string s;
+    for (const auto& x : v) {
+        s.append(s.empty() ? "" : sep).append(x);
+    }
+    return s;
+}
 
 bool colourEnabled(bool disabledByFlag) {
     if (disabledByFlag || ::isatty(STDOUT_FILENO) == 0) {
@@ -44,14 +85,24 @@ std::string Style::red(const std::string& s) const {
     return wrap(on, "31", s);
 }
 std::string Style::state(const std::string& s) const {
-    if (s == "running" || s == "attached") {
+    using rpmsgd::ProcessorState;
+    const auto state = rpmsgd::processorStateFromString(s);
+    if (!state) {
+        return wrap(on, "33", s); // a word this table does not know yet: an in-between
+    }
+    switch (*state) {
+    case ProcessorState::Running:
+    case ProcessorState::Attached:
         return wrap(on, "32", s);
-    }
-    if (s == "crashed" || s == "invalid" || s == "deleted") {
+    case ProcessorState::Crashed:
+    case ProcessorState::Invalid:
+    case ProcessorState::Deleted:
         return wrap(on, "1;31", s);
-    }
-    if (s == "offline") {
+    case ProcessorState::Offline:
         return s;
+    case ProcessorState::Suspended:
+    case ProcessorState::Detached:
+        return wrap(on, "33", s);
     }
     return wrap(on, "33", s);
 }

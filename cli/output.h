@@ -1,6 +1,6 @@
 #pragma once
-// rpmsgctl's output: colour (only on a terminal, never with NO_COLOR), aligned tables, hex,
-// and the JSON shapes of processors, channels and events.
+// rpmsgctl's output: writing to stdout, colour (only on a terminal, never with NO_COLOR),
+// aligned tables, hex, and the JSON shapes of processors, channels and events.
 
 #include "rpmsgd/client.h"
 
@@ -11,6 +11,21 @@
 #include <nlohmann/json.hpp>
 
 namespace rpmsgctl {
+
+/// @brief Writes @p s to stdout as it is.
+void out(const std::string& s);
+/// @brief Writes @p s and a newline.
+void outLine(const std::string& s);
+/// @brief Writes @p j indented by 2.
+void printJson(const nlohmann::json& j);
+/// @brief Writes @p j on one line and flushes (JSON Lines streams).
+void printJsonLine(const nlohmann::json& j);
+/// @brief Flushes stdout; throws an IoError when the reader went away or the write failed.
+void flushStream();
+/// @brief @p s, or "-" when it is empty.
+std::string orDash(const std::string& s);
+/// @brief The strings joined with @p sep.
+std::string joined(const std::vector<std::string>& v, const char* sep = ",");
 
 /// @brief Whether stdout gets ANSI colour: a terminal, NO_COLOR unset or empty, TERM not dumb,
 ///        and not disabled by --no-color.

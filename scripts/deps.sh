@@ -7,6 +7,7 @@ rpmsgd_packages=(
   libfuse3-dev fuse3 libsdbus-c++-dev libsdbus-c++-bin dbus-daemon
   binutils util-linux iproute2 libxml2-utils python3-dbus
   systemd groff-base
+  zsh bash-completion
 )
 
 rpmsgd_install_missing() {
