@@ -297,6 +297,16 @@ struct Simulator::Impl {
     void deviceFiles(const NodePtr& dir, const std::string& subsystemPath,
                      std::shared_ptr<DeviceInfo> info);
     NodePtr roAttr(const NodePtr& dir, const std::string& name, std::function<std::string()> show);
+    /// A read-only attribute of an object that can go while its files are open: it reads empty
+    /// once the object is gone.
+    template <typename T, typename Show>
+    NodePtr roAttrOf(std::weak_ptr<T> weak, const NodePtr& dir, const std::string& name,
+                     Show show) {
+        return roAttr(dir, name, [weak, show] {
+            auto sp = weak.lock();
+            return sp ? show(*sp) : std::string();
+        });
+    }
 
     // --- remoteproc_core.cpp --------------------------------------------------------------
     std::shared_ptr<Processor> addProcessor(const ProcessorConfig& pc, bool hotplug);
@@ -321,7 +331,9 @@ struct Simulator::Impl {
     AttrOps recoveryAttr(std::weak_ptr<Processor> weak, bool debugfs);
     long storeState(const std::shared_ptr<Processor>& p, std::string_view buf);
     long storeFirmware(const std::shared_ptr<Processor>& p, std::string_view buf);
-    long storeCoredump(const std::shared_ptr<Processor>& p, std::string_view buf);
+    /// `coredump` in sysfs (sysfs_streq) and in debugfs (strncmp, at most 20 bytes).
+    AttrOps coredumpAttr(std::weak_ptr<Processor> weak, bool debugfs);
+    long storeCoredump(const std::shared_ptr<Processor>& p, std::string_view buf, bool debugfs);
     void storeRecovery(const std::shared_ptr<Processor>& p, std::string_view buf, RequestPtr req,
                        bool debugfs);
 

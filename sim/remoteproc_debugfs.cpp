@@ -52,29 +52,7 @@ void Simulator::Impl::buildDebugfs(const std::shared_ptr<Processor>& p) {
                      .maxWrite = 4096,
                      .debugfs = true});
     vfs.attr(p->debugDir, "recovery", 0600, recoveryAttr(weak, true));
-    vfs.attr(p->debugDir, "coredump", 0600,
-             AttrOps{.show =
-                         [weak] {
-                             auto sp = weak.lock();
-                             return sp ? std::string(toString(sp->coredump)) + "\n" : std::string();
-                         },
-                     .store = [weak](std::string_view buf) -> long {
-                         auto sp = weak.lock();
-                         if (!sp) {
-                             return -ENODEV;
-                         }
-                         if (sp->state == ProcessorState::Crashed) {
-                             return -EBUSY;
-                         }
-                         auto mode = coredumpModeWritten(buf, debugfsMatch);
-                         if (!mode) {
-                             return -EINVAL;
-                         }
-                         sp->coredump = *mode;
-                         return long(buf.size());
-                     },
-                     .maxWrite = 20,
-                     .debugfs = true});
+    vfs.attr(p->debugDir, "coredump", 0600, coredumpAttr(weak, true));
     vfs.attr(p->debugDir, "resource_table", 0400,
              AttrOps{.show =
                          [weak] {

@@ -49,16 +49,7 @@ void Simulator::Impl::buildProcessorTree(const std::shared_ptr<Processor>& p) {
                          return sp ? storeState(sp, buf) : -ENODEV;
                      }});
     vfs.attr(p->dir, "recovery", rw, recoveryAttr(weak, false));
-    vfs.attr(p->dir, "coredump", rw,
-             AttrOps{.show =
-                         [weak] {
-                             auto sp = weak.lock();
-                             return sp ? std::string(toString(sp->coredump)) + "\n" : std::string();
-                         },
-                     .store = [this, weak](std::string_view buf) -> long {
-                         auto sp = weak.lock();
-                         return sp ? storeCoredump(sp, buf) : -ENODEV;
-                     }});
+    vfs.attr(p->dir, "coredump", rw, coredumpAttr(weak, false));
     deviceFiles(p->dir, "/sys/class/remoteproc", info);
     vfs.symlink(p->dir, "device", p->platformDir->path());
     p->classLink = vfs.symlink(sysClassRemoteproc, p->id, p->dir->path());
@@ -82,6 +73,20 @@ AttrOps Simulator::Impl::recoveryAttr(std::weak_ptr<Processor> weak, bool debugf
                            storeRecovery(sp, buf, std::move(req), debugfs);
                        },
                    .maxWrite = debugfs ? size_t(10) : size_t(4096),
+                   .debugfs = debugfs};
+}
+
+AttrOps Simulator::Impl::coredumpAttr(std::weak_ptr<Processor> weak, bool debugfs) {
+    return AttrOps{.show =
+                       [weak] {
+                           auto sp = weak.lock();
+                           return sp ? std::string(toString(sp->coredump)) + "\n" : std::string();
+                       },
+                   .store = [this, weak, debugfs](std::string_view buf) -> long {
+                       auto sp = weak.lock();
+                       return sp ? storeCoredump(sp, buf, debugfs) : -ENODEV;
+                   },
+                   .maxWrite = debugfs ? size_t(20) : size_t(4096),
                    .debugfs = debugfs};
 }
 
@@ -130,12 +135,15 @@ long Simulator::Impl::storeFirmware(const std::shared_ptr<Processor>& p, std::st
     return long(buf.size());
 }
 
-long Simulator::Impl::storeCoredump(const std::shared_ptr<Processor>& p, std::string_view buf) {
+long Simulator::Impl::storeCoredump(const std::shared_ptr<Processor>& p, std::string_view buf,
+                                    bool debugfs) {
     if (p->state == ProcessorState::Crashed) {
-        log(p->id + ": can't change coredump configuration");
+        if (!debugfs) { // the twin has only ever logged the sysfs refusal
+            log(p->id + ": can't change coredump configuration");
+        }
         return -EBUSY;
     }
-    auto mode = coredumpModeWritten(buf, streq);
+    auto mode = coredumpModeWritten(buf, debugfs ? debugfsMatch : streq);
     if (!mode) {
         return -EINVAL;
     }

@@ -69,18 +69,9 @@ std::shared_ptr<Eptdev> Simulator::Impl::addEptdev(const std::shared_ptr<Vdev>& 
     std::string devnum = std::to_string(EptMajor) + ":" + std::to_string(e->index);
     std::weak_ptr<Eptdev> weak = e;
     // Class attributes show the requested chinfo in signed decimal, not the bound address.
-    roAttr(e->dir, "name", [weak] {
-        auto se = weak.lock();
-        return se ? se->name + "\n" : std::string();
-    });
-    roAttr(e->dir, "src", [weak] {
-        auto se = weak.lock();
-        return se ? signedDec(se->src) + "\n" : std::string();
-    });
-    roAttr(e->dir, "dst", [weak] {
-        auto se = weak.lock();
-        return se ? signedDec(se->dst) + "\n" : std::string();
-    });
+    roAttrOf(weak, e->dir, "name", [](const Eptdev& se) { return se.name + "\n"; });
+    roAttrOf(weak, e->dir, "src", [](const Eptdev& se) { return signedDec(se.src) + "\n"; });
+    roAttrOf(weak, e->dir, "dst", [](const Eptdev& se) { return signedDec(se.dst) + "\n"; });
     roAttr(e->dir, "dev", [devnum] { return devnum + "\n"; });
     deviceFiles(e->dir, "/sys/class/rpmsg", std::make_shared<DeviceInfo>(e->info));
     vfs.symlink(e->dir, "device", parentDir->path());

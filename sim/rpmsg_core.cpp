@@ -36,26 +36,15 @@ Simulator::Impl::addBusDevice(const std::shared_ptr<Vdev>& v, BusDevice::Kind ki
     b->dir = vfs.dir(v->virtioDir, b->devName);
     b->info = {"rpmsg", {{"MODALIAS", "rpmsg:" + name}}};
     std::weak_ptr<BusDevice> weak = b;
-    roAttr(b->dir, "name", [weak] {
-        auto sb = weak.lock();
-        return sb ? sb->name + "\n" : std::string();
-    });
-    roAttr(b->dir, "src", [weak] {
-        auto sb = weak.lock();
-        return sb ? hex(sb->src) + "\n" : std::string();
-    });
-    roAttr(b->dir, "dst", [weak] {
-        auto sb = weak.lock();
-        return sb ? hex(sb->dst) + "\n" : std::string();
-    });
+    roAttrOf(weak, b->dir, "name", [](const BusDevice& sb) { return sb.name + "\n"; });
+    roAttrOf(weak, b->dir, "src", [](const BusDevice& sb) { return hex(sb.src) + "\n"; });
+    roAttrOf(weak, b->dir, "dst", [](const BusDevice& sb) { return hex(sb.dst) + "\n"; });
     roAttr(b->dir, "announce", [weak] {
         auto sb = weak.lock();
         return std::string(sb && sb->announce ? "true\n" : "false\n");
     });
-    roAttr(b->dir, "modalias", [weak] {
-        auto sb = weak.lock();
-        return sb ? "rpmsg:" + sb->name + "\n" : std::string();
-    });
+    roAttrOf(weak, b->dir, "modalias",
+             [](const BusDevice& sb) { return "rpmsg:" + sb.name + "\n"; });
     vfs.attr(b->dir, "driver_override", 0644,
              AttrOps{.show =
                          [weak] {
