@@ -2,9 +2,9 @@
 // RPMSG_CREATE_EPT_IOCTL or by binding an rpmsg-raw channel (rpmsg_chrdev_probe). The
 // endpoint is created at open (at chinfo.src) and destroyed at the last close, except a
 // channel's default one; one message per read, a queue per endpoint, EPIPE once the endpoint
-// is gone, and the ioctls RPMSG_DESTROY_EPT_IOCTL and (6.6) the flow-control pair. 6.1: no
-// flow-control ioctls. 5.15: no rpmsg-raw binding, and opening a torn-down eptdev is ENODEV
-// (ENETRESET from 6.3, backported to 6.1-stable).
+// is gone, and the ioctls RPMSG_DESTROY_EPT_IOCTL and (6.6) the flow-control pair. 6.1 and
+// 5.15: no flow-control ioctls. 5.15: no rpmsg-raw binding, and opening a torn-down eptdev is
+// ENODEV (ENETRESET from 6.3, backported to 6.1-stable).
 
 #include "kernel_model_impl.h"
 
