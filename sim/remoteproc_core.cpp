@@ -44,7 +44,7 @@ std::shared_ptr<Processor> Simulator::Impl::addProcessor(const ProcessorConfig& 
     p->name = pc.name;
     p->firmware = pc.firmware.empty() ? "rproc-" + pc.name + "-fw" : pc.firmware;
     p->recovery = pc.recovery ? RecoveryMode::Enabled : RecoveryMode::Disabled;
-    p->coredump = rpmsgd::coredumpModeFromString(pc.coredump).value_or(CoredumpMode::Disabled);
+    p->coredump = pc.coredump;
     p->canDetach = pc.detached;
     p->state = pc.detached ? ProcessorState::Detached : ProcessorState::Offline;
     p->sysfsReadOnly = pc.sysfsReadOnly;

@@ -20,6 +20,16 @@ SimConfig defaultSimConfig() {
 
 namespace {
 
+using rpmsgd::CoredumpMode;
+using rpmsgd::ProcessorState;
+using rpmsgd::RecoveryMode;
+
+// The kernel's word for a state or mode (common/states.h), as oneOf() takes it.
+template <typename Enum>
+std::string word(Enum value) {
+    return std::string(rpmsgd::toString(value));
+}
+
 struct Bad {
     std::string message;
 };
@@ -150,19 +160,25 @@ bool parseSimConfig(const std::string& text, SimConfig& out, std::string& error)
                     }
                 }
                 if (p.contains("recovery")) {
-                    pc.recovery = oneOf(p["recovery"], path + "/recovery",
-                                        {"enabled", "disabled"}) == "enabled";
+                    pc.recovery =
+                        oneOf(p["recovery"], path + "/recovery",
+                              {word(RecoveryMode::Enabled), word(RecoveryMode::Disabled)}) ==
+                        word(RecoveryMode::Enabled);
                 }
                 if (p.contains("coredump")) {
-                    pc.coredump =
-                        oneOf(p["coredump"], path + "/coredump", {"disabled", "enabled", "inline"});
+                    pc.coredump = *rpmsgd::coredumpModeFromString(
+                        oneOf(p["coredump"], path + "/coredump",
+                              {word(CoredumpMode::Disabled), word(CoredumpMode::Enabled),
+                               word(CoredumpMode::Inline)}));
                 }
                 if (p.contains("auto_boot")) {
                     pc.autoBoot = getBool(p["auto_boot"], path + "/auto_boot");
                 }
                 if (p.contains("initial_state")) {
-                    pc.detached = oneOf(p["initial_state"], path + "/initial_state",
-                                        {"offline", "detached"}) == "detached";
+                    pc.detached =
+                        oneOf(p["initial_state"], path + "/initial_state",
+                              {word(ProcessorState::Offline), word(ProcessorState::Detached)}) ==
+                        word(ProcessorState::Detached);
                 }
                 if (p.contains("sysfs_read_only")) {
                     pc.sysfsReadOnly = getBool(p["sysfs_read_only"], path + "/sysfs_read_only");
