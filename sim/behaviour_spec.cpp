@@ -1,5 +1,8 @@
 #include "behaviour_spec.h"
 
+#include "common/json_path.h"
+#include "common/rpmsg_abi.h"
+
 #include <initializer_list>
 #include <set>
 #include <stdexcept>
@@ -11,51 +14,30 @@ namespace rpmsgsim {
 
 namespace {
 
+namespace rpmsg = rpmsgd::rpmsg;
 using nlohmann::json;
+using rpmsgd::json_path::child;
 
 constexpr uint32_t MaxBootMs = 600000;
 constexpr uint32_t MaxConsumeEveryMs = 600000;
-constexpr uint32_t MaxPayload = 496; // virtio rpmsg buffer (512) minus the header
 constexpr uint32_t MaxRateHz = 10000;
 constexpr uint32_t DefaultRateHz = 10;
 constexpr uint32_t DefaultSize = 16;
 constexpr uint32_t MaxTraceLen = 1u << 20;
-constexpr size_t MaxNameLen = 31; // name[32] with its NUL
-constexpr uint32_t NsAddr = 53;
-constexpr uint32_t AddrAny = 0xFFFFFFFFu;
+constexpr size_t MaxNameLen = rpmsg::NameSize - 1; // name[32] with its NUL
 
 // The first error ends parsing; its text already names the JSON path.
 struct SpecError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-// RFC 6901 escaping, so that odd keys still give an unambiguous path.
-std::string escapeToken(const std::string& token) {
-    std::string out;
-    for (char c : token) {
-        if (c == '~')
-            out += "~0";
-        else if (c == '/')
-            out += "~1";
-        else
-            out += c;
-    }
-    return out;
-}
-
-std::string child(const std::string& path, const std::string& key) {
-    return path + "/" + escapeToken(key);
-}
-
-std::string child(const std::string& path, size_t index) {
-    return path + "/" + std::to_string(index);
-}
-
 [[noreturn]] void error(const std::string& path, const std::string& what) {
     throw SpecError((path.empty() ? std::string("/") : path) + ": " + what);
 }
 
-// A short rendering of the offending value for messages.
+// A short rendering of the offending value for messages. Not json_path::describe: that one
+// names containers instead of showing them and cuts at another length, and the messages stay
+// as they were.
 std::string shown(const json& value) {
     std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
     if (text.size() > 40)
@@ -151,17 +133,18 @@ ServiceSpec parseService(const json& value, const std::string& path) {
     ServiceSpec s;
     s.name = stringValue(required(value, path, "name"), child(path, "name"));
     if (s.name.empty() || s.name.size() > MaxNameLen)
-        error(child(path, "name"), "expected 1 to 31 bytes, got " + std::to_string(s.name.size()) +
-                                       " (" + shown(value["name"]) + ")");
+        error(child(path, "name"), "expected 1 to " + std::to_string(MaxNameLen) + " bytes, got " +
+                                       std::to_string(s.name.size()) + " (" + shown(value["name"]) +
+                                       ")");
     if (s.name.find('\0') != std::string::npos)
         error(child(path, "name"), "must not contain NUL characters");
 
     const std::string addrPath = child(path, "addr");
-    s.addr = unsignedValue(required(value, path, "addr"), addrPath, 0, AddrAny);
-    if (s.addr == NsAddr)
-        error(addrPath, "53 is the name service address");
-    if (s.addr == AddrAny)
-        error(addrPath, "4294967295 is RPMSG_ADDR_ANY, not an address");
+    s.addr = unsignedValue(required(value, path, "addr"), addrPath, 0, rpmsg::AddrAny);
+    if (s.addr == rpmsg::NsAddr)
+        error(addrPath, std::to_string(rpmsg::NsAddr) + " is the name service address");
+    if (s.addr == rpmsg::AddrAny)
+        error(addrPath, std::to_string(rpmsg::AddrAny) + " is RPMSG_ADDR_ANY, not an address");
 
     s.kind = kindValue(required(value, path, "kind"), child(path, "kind"));
     if (auto it = value.find("announce"); it != value.end())
@@ -183,7 +166,7 @@ ServiceSpec parseService(const json& value, const std::string& path) {
     if (const json* v = onlyFor("rate_hz", ServiceKind::Stream))
         s.rateHz = unsignedValue(*v, child(path, "rate_hz"), 1, MaxRateHz);
     if (const json* v = onlyFor("size", ServiceKind::Stream))
-        s.size = unsignedValue(*v, child(path, "size"), 1, MaxPayload);
+        s.size = unsignedValue(*v, child(path, "size"), 1, rpmsg::Mtu);
     if (const json* v = onlyFor("consume_every_ms", ServiceKind::Sink))
         s.consumeEveryMs = unsignedValue(*v, child(path, "consume_every_ms"), 0, MaxConsumeEveryMs);
     return s;

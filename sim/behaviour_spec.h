@@ -18,7 +18,7 @@ struct ServiceSpec {
     ServiceKind kind = ServiceKind::Echo;
     bool announce = true;        ///< send an NS CREATE at boot
     uint32_t rateHz = 0;         ///< stream: messages per second
-    uint32_t size = 0;           ///< stream: payload bytes (<= 496)
+    uint32_t size = 0;           ///< stream: payload bytes (at most rpmsgd::rpmsg::Mtu)
     uint32_t consumeEveryMs = 0; ///< sink: how long each TX buffer is held
 };
 
@@ -47,8 +47,8 @@ struct BehaviourParse {
 };
 
 /// @brief Parses and fully validates a behaviour JSON text. Unknown keys are errors; names must
-/// be 1..31 bytes; addresses must not be 53 (name service) or 0xFFFFFFFF; addresses and names
-/// unique; stream size 1..496 and rate 1..10000; boot_ms <= 600000.
+/// be 1..31 bytes; addresses must not be the name service's (53) or RPMSG_ADDR_ANY; addresses
+/// and names unique; stream size 1 to the MTU and rate 1..10000; boot_ms <= 600000.
 BehaviourParse parseBehaviour(const std::string& json);
 
 /// @brief Serialises a spec back to JSON (without the "image" object), as stored in images.

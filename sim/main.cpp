@@ -11,7 +11,6 @@
 #include "vhost_user.h"
 
 #include <cerrno>
-#include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
@@ -224,14 +223,11 @@ int runSim(int argc, char** argv) {
         }
     }
 
-    signal(SIGPIPE, SIG_IGN);
-    sd_event* event = nullptr;
-    if (sd_event_new(&event) < 0) {
+    sd_event* event = newCommandLoop();
+    if (!event) {
         std::cerr << "rpmsg-sim: cannot create the event loop\n";
         return 1;
     }
-    sd_event_add_signal(event, nullptr, SIGTERM | SD_EVENT_SIGNAL_PROCMASK, nullptr, nullptr);
-    sd_event_add_signal(event, nullptr, SIGINT | SD_EVENT_SIGNAL_PROCMASK, nullptr, nullptr);
     int rc = 0;
     {
         Scheduler scheduler(event);

@@ -7,6 +7,8 @@
 
 namespace rpmsgsim {
 
+namespace rpmsg = rpmsgd::rpmsg;
+
 bool parseU32(const std::string& s, uint32_t& out) {
     if (s.empty() || s[0] == '-') {
         return false;
@@ -23,7 +25,7 @@ bool parseU32(const std::string& s, uint32_t& out) {
 
 std::vector<uint8_t> encodeNsMessage(const std::string& name, uint32_t addr, uint32_t flags) {
     std::vector<uint8_t> msg(RpmsgNsMsgSize, 0);
-    std::memcpy(msg.data(), name.data(), std::min<size_t>(name.size(), 31));
+    std::memcpy(msg.data(), name.data(), std::min<size_t>(name.size(), rpmsg::NameSize - 1));
     for (int i = 0; i < 4; ++i) {
         msg[32 + i] = uint8_t(addr >> (8 * i));
         msg[36 + i] = uint8_t(flags >> (8 * i));
@@ -50,7 +52,7 @@ void RemoteEngine::start() {
         }
         for (auto& [addr, svc] : services_) {
             if (svc.spec.announce) {
-                transport_.sendToLinux(addr, RpmsgNsAddr,
+                transport_.sendToLinux(addr, rpmsg::NsAddr,
                                        encodeNsMessage(svc.spec.name, addr, RpmsgNsCreate));
             }
             if (svc.spec.kind == ServiceKind::Stream && svc.spec.rateHz > 0) {
@@ -136,7 +138,7 @@ void RemoteEngine::streamTick(uint32_t addr) {
         return;
     }
     Service& svc = it->second;
-    if (svc.lastSender != 0xFFFFFFFFu) {
+    if (svc.lastSender != rpmsg::AddrAny) {
         std::vector<uint8_t> payload(svc.spec.size, 0);
         uint64_t n = svc.counter++;
         for (size_t i = 0; i < payload.size(); ++i) {
@@ -198,14 +200,14 @@ void RemoteEngine::announce(const std::string& name, uint32_t addr) {
         svc.spec.kind = ServiceKind::Echo;
         services_.emplace(addr, std::move(svc));
     }
-    transport_.sendToLinux(addr, RpmsgNsAddr, encodeNsMessage(name, addr, RpmsgNsCreate));
+    transport_.sendToLinux(addr, rpmsg::NsAddr, encodeNsMessage(name, addr, RpmsgNsCreate));
 }
 
 void RemoteEngine::destroy(const std::string& name, uint32_t addr) {
     if (halted_) {
         return;
     }
-    transport_.sendToLinux(addr, RpmsgNsAddr, encodeNsMessage(name, addr, RpmsgNsDestroy));
+    transport_.sendToLinux(addr, rpmsg::NsAddr, encodeNsMessage(name, addr, RpmsgNsDestroy));
 }
 
 void RemoteEngine::send(uint32_t src, uint32_t dst, std::span<const uint8_t> payload) {
@@ -235,11 +237,12 @@ RemoteEngine::CommandResult RemoteEngine::control(const std::vector<std::string>
     }
     if (cmd == "announce" || cmd == "destroy") {
         uint32_t addr = 0;
-        if (!parseU32(args.at(2), addr) || addr == 0xFFFFFFFFu || addr == RpmsgNsAddr) {
+        if (!parseU32(args.at(2), addr) || addr == rpmsg::AddrAny || addr == rpmsg::NsAddr) {
             return {false, "address \"" + args[2] + "\" is not a valid remote address"};
         }
-        if (args[1].empty() || args[1].size() > 31) {
-            return {false, "channel name must be 1 to 31 bytes"};
+        if (args[1].empty() || args[1].size() > rpmsg::NameSize - 1) {
+            return {false,
+                    "channel name must be 1 to " + std::to_string(rpmsg::NameSize - 1) + " bytes"};
         }
         if (cmd == "announce") {
             announce(args[1], addr);
@@ -253,8 +256,8 @@ RemoteEngine::CommandResult RemoteEngine::control(const std::vector<std::string>
         if (!parseU32(args.at(1), src) || !parseU32(args.at(2), dst)) {
             return {false, "SRC and DST must be numbers"};
         }
-        if (args.at(3).size() > 496) {
-            return {false, "TEXT is longer than 496 bytes"};
+        if (args.at(3).size() > rpmsg::Mtu) {
+            return {false, "TEXT is longer than " + std::to_string(rpmsg::Mtu) + " bytes"};
         }
         const auto* data = reinterpret_cast<const uint8_t*>(args[3].data());
         send(src, dst, std::span<const uint8_t>(data, args[3].size()));
@@ -283,7 +286,7 @@ bool RemoteEngine::hasService(uint32_t addr) const {
 
 std::optional<uint32_t> RemoteEngine::lastSender(uint32_t addr) const {
     auto it = services_.find(addr);
-    if (it == services_.end() || it->second.lastSender == 0xFFFFFFFFu) {
+    if (it == services_.end() || it->second.lastSender == rpmsg::AddrAny) {
         return std::nullopt;
     }
     return it->second.lastSender;

@@ -6,6 +6,7 @@
 // remote does).
 
 #include "behaviour_spec.h"
+#include "common/rpmsg_abi.h"
 #include "scheduler.h"
 
 #include <cstdint>
@@ -18,10 +19,9 @@
 
 namespace rpmsgsim {
 
-inline constexpr uint32_t RpmsgNsAddr = 53;
 inline constexpr uint32_t RpmsgNsCreate = 0;
 inline constexpr uint32_t RpmsgNsDestroy = 1;
-inline constexpr size_t RpmsgNsMsgSize = 40;
+inline constexpr size_t RpmsgNsMsgSize = rpmsgd::rpmsg::NameSize + 8; // struct rpmsg_ns_msg
 
 /// @brief What the engine needs from the transport it runs on.
 class RemoteTransport {
@@ -92,7 +92,7 @@ private:
     };
     struct Service {
         ServiceSpec spec;
-        uint32_t lastSender = 0xFFFFFFFFu;
+        uint32_t lastSender = rpmsgd::rpmsg::AddrAny; // none yet
         std::deque<uint64_t> sinkHeld;
         Timer timer;
         uint64_t counter = 0;

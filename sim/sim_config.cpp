@@ -1,6 +1,8 @@
 #include "sim_config.h"
 
+#include <initializer_list>
 #include <set>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -19,6 +21,10 @@ SimConfig defaultSimConfig() {
 }
 
 namespace {
+
+using rpmsgd::CoredumpMode;
+using rpmsgd::ProcessorState;
+using rpmsgd::RecoveryMode;
 
 struct Bad {
     std::string message;
@@ -80,6 +86,22 @@ std::string oneOf(const json& v, const std::string& path, const std::vector<std:
         list += (list.empty() ? "" : ", ") + w;
     }
     throw Bad{path + ": expected one of " + list + ", got \"" + s + "\""};
+}
+
+// One of the kernel's words for a state or mode (common/states.h), limited to @p allowed.
+template <typename Enum>
+Enum wordOf(const json& v, const std::string& path, std::initializer_list<Enum> allowed) {
+    std::vector<std::string> words;
+    for (Enum e : allowed) {
+        words.emplace_back(rpmsgd::toString(e));
+    }
+    const std::string s = oneOf(v, path, words);
+    for (Enum e : allowed) {
+        if (rpmsgd::toString(e) == s) {
+            return e;
+        }
+    }
+    throw Bad{path + ": no word " + s}; // oneOf() has refused it already
 }
 
 bool validName(const std::string& name) {
@@ -150,19 +172,22 @@ bool parseSimConfig(const std::string& text, SimConfig& out, std::string& error)
                     }
                 }
                 if (p.contains("recovery")) {
-                    pc.recovery = oneOf(p["recovery"], path + "/recovery",
-                                        {"enabled", "disabled"}) == "enabled";
+                    pc.recovery = wordOf(p["recovery"], path + "/recovery",
+                                         {RecoveryMode::Enabled, RecoveryMode::Disabled}) ==
+                                  RecoveryMode::Enabled;
                 }
                 if (p.contains("coredump")) {
-                    pc.coredump =
-                        oneOf(p["coredump"], path + "/coredump", {"disabled", "enabled", "inline"});
+                    pc.coredump = wordOf(
+                        p["coredump"], path + "/coredump",
+                        {CoredumpMode::Disabled, CoredumpMode::Enabled, CoredumpMode::Inline});
                 }
                 if (p.contains("auto_boot")) {
                     pc.autoBoot = getBool(p["auto_boot"], path + "/auto_boot");
                 }
                 if (p.contains("initial_state")) {
-                    pc.detached = oneOf(p["initial_state"], path + "/initial_state",
-                                        {"offline", "detached"}) == "detached";
+                    pc.detached = wordOf(p["initial_state"], path + "/initial_state",
+                                         {ProcessorState::Offline, ProcessorState::Detached}) ==
+                                  ProcessorState::Detached;
                 }
                 if (p.contains("sysfs_read_only")) {
                     pc.sysfsReadOnly = getBool(p["sysfs_read_only"], path + "/sysfs_read_only");

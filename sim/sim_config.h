@@ -1,6 +1,8 @@
 #pragma once
 // rpmsg-sim's own configuration file (see sim/README.md). Pure parsing.
 
+#include "common/states.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -11,7 +13,7 @@ struct ProcessorConfig {
     std::string name;
     std::string firmware; ///< empty = rproc-<name>-fw
     bool recovery = true;
-    std::string coredump = "disabled";
+    rpmsgd::CoredumpMode coredump = rpmsgd::CoredumpMode::Disabled;
     bool autoBoot = false;
     bool detached = false; ///< initial_state "detached"
     bool sysfsReadOnly = false;

@@ -1,16 +1,18 @@
+// The vhost-user protocol side of `rpmsg-sim remote` (the vhost-user specification of QEMU,
+// docs/interop/vhost-user.rst, as User-Mode Linux's arch/um/drivers/virtio_uml.c speaks it in
+// Linux 6.1 and 6.6): the listening socket, one front-end connection, the handshake (features
+// with VIRTIO_F_VERSION_1 and, with the firmware's vdev, VIRTIO_RPMSG_F_NS; protocol features
+// REPLY_ACK and SLAVE_REQ), the memory table, the vring set-up messages with their kick and
+// call fds, and the end of the connection. The rings are vhost_user_rings.cpp, the rpmsg
+// device on them vhost_user_rpmsg.cpp.
+
 #include "vhost_user.h"
 
-#include "common/firmware_image.h"
+#include "vhost_user_wire.h"
 
-#include <atomic>
 #include <cerrno>
-#include <csignal>
 #include <cstring>
-#include <endian.h>
 #include <fcntl.h>
-#include <fstream>
-#include <iostream>
-#include <map>
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -18,12 +20,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
 #include <systemd/sd-event.h>
 
 namespace rpmsgsim {
 
-namespace fw = rpmsgd::fw;
+using namespace vhost;
 
 namespace {
 
@@ -64,68 +65,12 @@ constexpr uint64_t FeatureVersion1 = 1ull << 32;
 constexpr uint64_t ProtocolReplyAck = 1ull << 3;
 constexpr uint64_t ProtocolSlaveReq = 1ull << 5;
 
-constexpr uint16_t DescNext = 1;
-constexpr uint16_t DescWrite = 2;
-constexpr uint16_t DescIndirect = 4;
-constexpr uint16_t AvailNoInterrupt = 1;
-
-constexpr size_t RpmsgHeader = 16;
 constexpr size_t MaxMessage = 4096; // a vhost-user payload; the memory table is 264 bytes
 constexpr size_t MaxRegions = 8;
-constexpr size_t MaxPending = 4096; // messages waiting for Linux to post RX buffers
 
-const char* const HungUpOnRequest = "hung up on request";
+} // namespace
 
-constexpr uint32_t RxQueue = 0; // device -> driver ("input")
-constexpr uint32_t TxQueue = 1; // driver -> device ("output")
-
-void logLine(const std::string& s) {
-    std::cerr << "rpmsg-sim remote: " << s << std::endl;
-}
-
-std::string hex(uint64_t v) {
-    char buf[24];
-    snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-    return buf;
-}
-
-uint64_t get64(const uint8_t* p) {
-    uint64_t v;
-    std::memcpy(&v, p, 8);
-    return le64toh(v);
-}
-uint32_t get32(const uint8_t* p) {
-    uint32_t v;
-    std::memcpy(&v, p, 4);
-    return le32toh(v);
-}
-uint16_t get16(const uint8_t* p) {
-    uint16_t v;
-    std::memcpy(&v, p, 2);
-    return le16toh(v);
-}
-void put32(uint8_t* p, uint32_t v) {
-    v = htole32(v);
-    std::memcpy(p, &v, 4);
-}
-void put16(uint8_t* p, uint16_t v) {
-    v = htole16(v);
-    std::memcpy(p, &v, 2);
-}
-// The ring indices are shared with the guest, which runs at the same time.
-uint16_t loadIdx(const uint8_t* p) {
-    return le16toh(__atomic_load_n(reinterpret_cast<const uint16_t*>(p), __ATOMIC_ACQUIRE));
-}
-void storeIdx(uint8_t* p, uint16_t v) {
-    __atomic_store_n(reinterpret_cast<uint16_t*>(p), htole16(v), __ATOMIC_RELEASE);
-}
-
-std::string okReply(const std::string& output = "") {
-    return nlohmann::json{{"ok", true}, {"output", output}}.dump() + "\n";
-}
-std::string errorReply(const std::string& error) {
-    return nlohmann::json{{"ok", false}, {"error", error}}.dump() + "\n";
-}
+namespace vhost {
 
 bool writeAll(int fd, const std::string& s) {
     size_t off = 0;
@@ -149,33 +94,6 @@ bool writeAll(int fd, const std::string& s) {
     return true;
 }
 
-} // namespace
-
-VhostUserRemote::VhostUserRemote(sd_event* event, Scheduler& scheduler, BehaviourSpec spec,
-                                 bool nameService)
-    : event_(event), scheduler_(scheduler), nameService_(nameService),
-      engine_(std::make_unique<RemoteEngine>(std::move(spec), scheduler, *this)) {}
-
-VhostUserRemote::~VhostUserRemote() {
-    engine_->halt();
-    disconnect("");
-    for (auto& c : controls_) {
-        sd_event_source_disable_unref(c->source);
-        close(c->fd);
-    }
-    sd_event_source_disable_unref(listenSource_);
-    if (listenFd_ >= 0) {
-        close(listenFd_);
-        unlink(socketPath_.c_str());
-    }
-    sd_event_source_disable_unref(controlListenSource_);
-    if (controlListenFd_ >= 0) {
-        close(controlListenFd_);
-        unlink(controlPath_.c_str());
-    }
-}
-
-namespace {
 int listenUnix(const std::string& path, std::string& error) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
@@ -201,7 +119,32 @@ int listenUnix(const std::string& path, std::string& error) {
     }
     return fd;
 }
-} // namespace
+
+} // namespace vhost
+
+VhostUserRemote::VhostUserRemote(sd_event* event, Scheduler& scheduler, BehaviourSpec spec,
+                                 bool nameService)
+    : event_(event), scheduler_(scheduler), nameService_(nameService),
+      engine_(std::make_unique<RemoteEngine>(std::move(spec), scheduler, *this)) {}
+
+VhostUserRemote::~VhostUserRemote() {
+    engine_->halt();
+    disconnect("");
+    for (auto& c : controls_) {
+        sd_event_source_disable_unref(c->source);
+        close(c->fd);
+    }
+    sd_event_source_disable_unref(listenSource_);
+    if (listenFd_ >= 0) {
+        close(listenFd_);
+        unlink(socketPath_.c_str());
+    }
+    sd_event_source_disable_unref(controlListenSource_);
+    if (controlListenFd_ >= 0) {
+        close(controlListenFd_);
+        unlink(controlPath_.c_str());
+    }
+}
 
 bool VhostUserRemote::listen(const std::string& path, std::string& error) {
     listenFd_ = listenUnix(path, error);
@@ -210,17 +153,6 @@ bool VhostUserRemote::listen(const std::string& path, std::string& error) {
     }
     socketPath_ = path;
     sd_event_add_io(event_, &listenSource_, listenFd_, EPOLLIN, onListen, this);
-    return true;
-}
-
-bool VhostUserRemote::listenControl(const std::string& path, std::string& error) {
-    controlListenFd_ = listenUnix(path, error);
-    if (controlListenFd_ < 0) {
-        return false;
-    }
-    controlPath_ = path;
-    sd_event_add_io(event_, &controlListenSource_, controlListenFd_, EPOLLIN, onControlListen,
-                    this);
     return true;
 }
 
@@ -556,270 +488,6 @@ bool VhostUserRemote::handleMessage(std::string& why) {
     return true;
 }
 
-void VhostUserRemote::unmapAll() {
-    for (auto& r : regions_) {
-        munmap(r.base, r.mapLen);
-    }
-    regions_.clear();
-    for (auto& vq : rings_) {
-        vq.desc = vq.avail = vq.used = nullptr;
-    }
-}
-
-uint8_t* VhostUserRemote::guestPtr(uint64_t addr, uint64_t len) {
-    for (auto& r : regions_) {
-        if (addr >= r.guestAddr && len <= r.size && addr - r.guestAddr <= r.size - len) {
-            return r.base + r.mmapOffset + (addr - r.guestAddr);
-        }
-    }
-    return nullptr;
-}
-
-uint8_t* VhostUserRemote::userPtr(uint64_t addr, uint64_t len) {
-    for (auto& r : regions_) {
-        if (addr >= r.userAddr && len <= r.size && addr - r.userAddr <= r.size - len) {
-            return r.base + r.mmapOffset + (addr - r.userAddr);
-        }
-    }
-    return nullptr;
-}
-
-bool VhostUserRemote::mapRing(Vring& vq, std::string& why) {
-    if (regions_.empty()) {
-        return true; // translated when SET_MEM_TABLE arrives
-    }
-    if (vq.num == 0) {
-        why = "SET_VRING_ADDR before SET_VRING_NUM";
-        return false;
-    }
-    vq.desc = userPtr(vq.descUser, 16ull * vq.num);
-    vq.avail = userPtr(vq.availUser, 6 + 2ull * vq.num);
-    vq.used = userPtr(vq.usedUser, 6 + 8ull * vq.num);
-    if (!vq.desc || !vq.avail || !vq.used) {
-        why = "a vring lies outside guest memory (desc " + hex(vq.descUser) + ", avail " +
-              hex(vq.availUser) + ", used " + hex(vq.usedUser) + ")";
-        return false;
-    }
-    return true;
-}
-
-bool VhostUserRemote::ringReady(const Vring& vq) const {
-    return connFd_ >= 0 && vq.enabled && vq.desc && vq.avail && vq.used && vq.num;
-}
-
-void VhostUserRemote::resetRing(Vring& vq) {
-    sd_event_source_disable_unref(vq.kickSource);
-    if (vq.kickFd >= 0) {
-        close(vq.kickFd);
-    }
-    if (vq.callFd >= 0) {
-        close(vq.callFd);
-    }
-    vq = Vring{};
-}
-
-int VhostUserRemote::onKick(sd_event_source*, int fd, uint32_t, void* p) {
-    auto* self = static_cast<VhostUserRemote*>(p);
-    // An eventfd: one read takes the whole count. UML's is blocking, and it is readable now.
-    uint64_t n;
-    (void)!::read(fd, &n, sizeof n);
-    if (fd == self->rings_[RxQueue].kickFd) {
-        if (!self->driverUp_ && self->ringReady(self->rings_[RxQueue])) {
-            // vhost-user has no device status: the first RX kick comes after
-            // virtio_device_ready(), so the driver is up and the remote may talk.
-            self->driverUp_ = true;
-            logLine("driver up: " + std::to_string(self->rings_[RxQueue].num) + "-entry vrings");
-            self->engine_->start();
-        }
-        self->flushPending();
-    } else if (fd == self->rings_[TxQueue].kickFd) {
-        self->processTx();
-    }
-    self->sendCalls();
-    return 0;
-}
-
-void VhostUserRemote::processTx() {
-    Vring& vq = rings_[TxQueue];
-    if (!ringReady(vq)) {
-        return;
-    }
-    const uint16_t availIdx = loadIdx(vq.avail + 2);
-    while (vq.lastAvail != availIdx && connFd_ >= 0) {
-        const uint16_t head = get16(vq.avail + 4 + 2 * (vq.lastAvail % vq.num));
-        ++vq.lastAvail;
-        std::vector<uint8_t> bytes;
-        uint16_t i = head;
-        bool bad = head >= vq.num;
-        for (uint32_t hops = 0; !bad; ++hops) {
-            const uint8_t* d = vq.desc + 16 * size_t(i);
-            uint64_t addr = get64(d);
-            uint32_t len = get32(d + 8);
-            uint16_t dflags = get16(d + 12);
-            const uint8_t* buf = guestPtr(addr, len);
-            if (!buf || (dflags & (DescWrite | DescIndirect)) || hops >= vq.num ||
-                bytes.size() + len > 65536) {
-                bad = true;
-                break;
-            }
-            bytes.insert(bytes.end(), buf, buf + len);
-            if (!(dflags & DescNext)) {
-                break;
-            }
-            i = get16(d + 14);
-            bad = i >= vq.num;
-        }
-        if (bad || bytes.size() < RpmsgHeader) {
-            logLine("dropping a malformed TX buffer (descriptor " + std::to_string(head) + ")");
-            if (head < vq.num) {
-                pushUsed(vq, head, 0);
-            }
-            continue;
-        }
-        ++fromLinux_;
-        const uint32_t src = get32(bytes.data());
-        const uint32_t dst = get32(bytes.data() + 4);
-        const size_t len = std::min<size_t>(get16(bytes.data() + 12), bytes.size() - RpmsgHeader);
-        engine_->receive(src, dst, std::span<const uint8_t>(bytes.data() + RpmsgHeader, len), head);
-    }
-}
-
-void VhostUserRemote::releaseBuffer(uint64_t token) {
-    Vring& vq = rings_[TxQueue];
-    if (!ringReady(vq) || token >= vq.num) {
-        return;
-    }
-    pushUsed(vq, uint16_t(token), 0);
-    scheduleCalls();
-}
-
-void VhostUserRemote::sendToLinux(uint32_t src, uint32_t dst, std::span<const uint8_t> payload) {
-    if (connFd_ < 0) {
-        return;
-    }
-    Outgoing m{src, dst, std::vector<uint8_t>(payload.begin(), payload.end())};
-    if (pending_.empty() && driverUp_ && deliver(m)) {
-        scheduleCalls();
-        return;
-    }
-    if (pending_.size() >= MaxPending) {
-        if (dropped_++ % 1000 == 0) {
-            logLine("Linux posts no RX buffers: dropping messages (" + std::to_string(dropped_) +
-                    " so far)");
-        }
-        return;
-    }
-    pending_.push_back(std::move(m));
-}
-
-void VhostUserRemote::flushPending() {
-    while (!pending_.empty() && deliver(pending_.front())) {
-        pending_.pop_front();
-    }
-}
-
-bool VhostUserRemote::deliver(const Outgoing& m) {
-    Vring& vq = rings_[RxQueue];
-    if (!driverUp_ || !ringReady(vq)) {
-        return false;
-    }
-    const uint16_t availIdx = loadIdx(vq.avail + 2);
-    if (vq.lastAvail == availIdx) {
-        return false; // every RX buffer is in use: wait for the next kick
-    }
-    const uint16_t head = get16(vq.avail + 4 + 2 * (vq.lastAvail % vq.num));
-    ++vq.lastAvail;
-    const size_t total = RpmsgHeader + m.payload.size();
-    uint8_t hdr[RpmsgHeader] = {};
-    put32(hdr, m.src);
-    put32(hdr + 4, m.dst);
-    put16(hdr + 12, uint16_t(m.payload.size()));
-    size_t written = 0;
-    uint16_t i = head;
-    bool bad = head >= vq.num;
-    for (uint32_t hops = 0; !bad && written < total; ++hops) {
-        const uint8_t* d = vq.desc + 16 * size_t(i);
-        uint64_t addr = get64(d);
-        uint32_t len = get32(d + 8);
-        uint16_t dflags = get16(d + 12);
-        uint8_t* buf = guestPtr(addr, len);
-        if (!buf || !(dflags & DescWrite) || (dflags & DescIndirect) || hops >= vq.num) {
-            bad = true;
-            break;
-        }
-        for (uint32_t k = 0; k < len && written < total; ++k, ++written) {
-            buf[k] = written < RpmsgHeader ? hdr[written] : m.payload[written - RpmsgHeader];
-        }
-        if (!(dflags & DescNext)) {
-            break;
-        }
-        i = get16(d + 14);
-        bad = i >= vq.num;
-    }
-    if (bad || written < total) {
-        logLine("an RX buffer (descriptor " + std::to_string(head) + ") cannot hold a " +
-                std::to_string(total) + "-byte message; the message is dropped");
-        if (head < vq.num) {
-            pushUsed(vq, head, 0);
-        }
-        return true;
-    }
-    ++toLinux_;
-    pushUsed(vq, head, uint32_t(total));
-    return true;
-}
-
-void VhostUserRemote::pushUsed(Vring& vq, uint16_t id, uint32_t len) {
-    uint8_t* elem = vq.used + 4 + 8 * size_t(vq.usedIdx % vq.num);
-    put32(elem, id);
-    put32(elem + 4, len);
-    ++vq.usedIdx;
-    storeIdx(vq.used + 2, vq.usedIdx);
-    vq.needCall = true;
-}
-
-void VhostUserRemote::scheduleCalls() {
-    if (callsScheduled_) {
-        return;
-    }
-    callsScheduled_ = true;
-    scheduler_.post([this] { sendCalls(); });
-}
-
-void VhostUserRemote::sendCalls() {
-    callsScheduled_ = false;
-    // The used index is published before the driver's flags are read: a driver that enables
-    // interrupts after we looked sees the new entries when it re-checks the ring.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    for (auto& vq : rings_) {
-        if (!vq.needCall || !ringReady(vq)) {
-            continue;
-        }
-        vq.needCall = false;
-        if (loadIdx(vq.avail) & AvailNoInterrupt) {
-            continue; // Linux suppresses TX-complete interrupts; the buffers are back anyway
-        }
-        if (vq.callFd >= 0) {
-            // UML's call fd is a socketpair end, not an eventfd: it wants exactly 8 bytes.
-            uint64_t one = 1;
-            if (::write(vq.callFd, &one, sizeof one) < 0 && errno != EAGAIN) {
-                logLine(std::string("signalling the guest: ") + strerror(errno));
-            }
-        }
-    }
-}
-
-void VhostUserRemote::reportCrash(unsigned type) {
-    // A transport without a remoteproc has nobody to recover it: the remote just stops.
-    logLine("the firmware crashed (type " + std::to_string(type) +
-            "); with no remoteproc to recover it, the remote stops answering");
-    engine_->halt();
-}
-
-void VhostUserRemote::trace(const std::string& line) {
-    logLine("trace: " + line);
-}
-
 void VhostUserRemote::disconnect(const std::string& why) {
     if (connFd_ < 0) {
         return;
@@ -846,303 +514,6 @@ void VhostUserRemote::disconnect(const std::string& why) {
     if (onDisconnect_) {
         onDisconnect_(why);
     }
-}
-
-// --- control ------------------------------------------------------------------------------
-
-void VhostUserRemote::addControlStream(int fd) {
-    auto s = std::make_unique<ControlStream>();
-    s->fd = fd;
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-    // onControl finds the stream again by its fd.
-    sd_event_add_io(event_, &s->source, fd, EPOLLIN, onControl, this);
-    controls_.push_back(std::move(s));
-}
-
-int VhostUserRemote::onControlListen(sd_event_source*, int fd, uint32_t, void* p) {
-    auto* self = static_cast<VhostUserRemote*>(p);
-    int conn = accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
-    if (conn >= 0) {
-        self->addControlStream(conn);
-    }
-    return 0;
-}
-
-void VhostUserRemote::closeControl(ControlStream* s) {
-    sd_event_source_disable_unref(s->source);
-    close(s->fd);
-    std::erase_if(controls_, [s](const auto& c) { return c.get() == s; });
-    if (hungUp_ && controls_.empty() && controlListenFd_ < 0) {
-        sd_event_exit(event_, 0); // hung up, and nobody is left to talk to
-    }
-}
-
-int VhostUserRemote::onControl(sd_event_source*, int fd, uint32_t, void* p) {
-    auto* self = static_cast<VhostUserRemote*>(p);
-    ControlStream* s = nullptr;
-    for (auto& c : self->controls_) {
-        if (c->fd == fd) {
-            s = c.get();
-        }
-    }
-    if (!s) {
-        return 0;
-    }
-    char buf[4096];
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-        return 0;
-    }
-    if (n <= 0) {
-        self->closeControl(s);
-        return 0;
-    }
-    s->in.append(buf, size_t(n));
-    size_t nl;
-    while ((nl = s->in.find_first_of("\r\n")) != std::string::npos) {
-        std::string line = s->in.substr(0, nl);
-        s->in.erase(0, nl + 1);
-        if (line.empty()) {
-            continue;
-        }
-        std::string answer;
-        std::vector<std::string> args;
-        try {
-            auto doc = nlohmann::json::parse(line);
-            if (!doc.is_array() || doc.empty()) {
-                throw std::runtime_error("expected a non-empty JSON array of strings");
-            }
-            for (const auto& a : doc) {
-                if (!a.is_string()) {
-                    throw std::runtime_error("expected a non-empty JSON array of strings");
-                }
-                args.push_back(a.get<std::string>());
-            }
-            answer = self->control(args);
-        } catch (const std::exception& e) {
-            answer = errorReply(std::string("bad request: ") + e.what());
-        }
-        if (!writeAll(fd, answer)) {
-            self->closeControl(s);
-            return 0;
-        }
-        if (!args.empty() && args[0] == "hangup" && self->connFd_ >= 0 &&
-            answer.rfind("{\"ok\":true", 0) == 0) {
-            // Answered first, so the test knows the hang-up is on its way.
-            self->hungUp_ = true;
-            self->disconnect(HungUpOnRequest);
-        }
-    }
-    if (s->in.size() > 65536) {
-        writeAll(fd, errorReply("request line longer than 65536 bytes"));
-        s->in.clear();
-    }
-    return 0;
-}
-
-std::string VhostUserRemote::control(const std::vector<std::string>& args) {
-    const std::string& cmd = args[0];
-    auto usage = [&](size_t count, const char* text) -> std::optional<std::string> {
-        if (args.size() - 1 != count) {
-            return errorReply(std::string("usage: ") + text);
-        }
-        return std::nullopt;
-    };
-    auto alive = [&]() -> std::optional<std::string> {
-        if (connFd_ < 0) {
-            return errorReply(hungUp_ ? "the remote hung up" : "no guest is connected");
-        }
-        return std::nullopt;
-    };
-    if (cmd == "ping") {
-        return okReply();
-    }
-    if (cmd == "status") {
-        nlohmann::json j{{"connected", connFd_ >= 0},     {"driver_up", driverUp_},
-                         {"stalled", engine_->stalled()}, {"held", engine_->heldBuffers()},
-                         {"pending", pending_.size()},    {"from_linux", fromLinux_},
-                         {"to_linux", toLinux_}};
-        return okReply(j.dump());
-    }
-    // The commands the remote itself answers, as on the twin (RemoteEngine::control).
-    static const std::map<std::string, std::pair<size_t, const char*>> remoteCommands = {
-        {"stall", {0, "stall | resume"}},
-        {"resume", {0, "stall | resume"}},
-        {"announce", {2, "announce|destroy NAME ADDR"}},
-        {"destroy", {2, "announce|destroy NAME ADDR"}},
-        {"send", {3, "send SRC DST TEXT"}},
-        {"peer", {1, "peer ADDR"}},
-    };
-    if (auto rc = remoteCommands.find(cmd); rc != remoteCommands.end()) {
-        if (auto e = usage(rc->second.first, rc->second.second))
-            return *e;
-        if (cmd != "peer") {
-            if (auto e = alive())
-                return *e;
-        }
-        if ((cmd == "announce" || cmd == "destroy") && !nameService_) {
-            return errorReply("the firmware's vdev has no VIRTIO_RPMSG_F_NS: no name service");
-        }
-        const auto r = engine_->control(args);
-        sendCalls(); // what the command made the remote send or release
-        return r.ok ? okReply(r.text) : errorReply(r.text);
-    }
-    if (cmd == "hangup") {
-        if (auto e = usage(0, "hangup"))
-            return *e;
-        if (auto e = alive())
-            return *e;
-        return okReply(); // the caller disconnects once the answer is out
-    }
-    return errorReply("unknown command \"" + cmd +
-                      "\" (ping, status, stall, resume, announce, destroy, send, peer, hangup)");
-}
-
-// --- command line -------------------------------------------------------------------------
-
-namespace {
-
-const char* const RemoteUsage =
-    "Usage: rpmsg-sim remote --vhost-user SOCKET --firmware FW.elf [--control PATH]\n"
-    "                        [--control-fd N]\n"
-    "\n"
-    "Plays the remote processor of a virtio-rpmsg device over vhost-user: listens on SOCKET for\n"
-    "one front end (User-Mode Linux's virtio_uml.device=SOCKET:7), then runs the services of\n"
-    "FW.elf (an image made by `rpmsg-sim mkfw`) on the guest's vrings. Prints `ready SOCKET` when\n"
-    "listening. Ends when the guest goes away, or on SIGTERM/SIGINT.\n"
-    "\n"
-    "Control (one JSON array of strings per line in, one JSON object per line out):\n"
-    "  --control PATH    accept control connections on a UNIX socket\n"
-    "  --control-fd N    serve the inherited stream fd N (e.g. a guest serial line)\n"
-    "Commands: ping | status | stall | resume | announce NAME ADDR | destroy NAME ADDR |\n"
-    "  send SRC DST TEXT | peer ADDR | hangup\n";
-
-} // namespace
-
-int runRemote(int argc, char** argv) {
-    std::string socketPath, firmware, controlPath;
-    int controlFd = -1;
-    for (int i = 1; i < argc; ++i) {
-        std::string a = argv[i];
-        auto value = [&](const char* opt) -> std::optional<std::string> {
-            if (i + 1 >= argc) {
-                std::cerr << "rpmsg-sim remote: " << opt << " needs a value\n";
-                return std::nullopt;
-            }
-            return std::string(argv[++i]);
-        };
-        std::optional<std::string> v;
-        if (a == "-h" || a == "--help") {
-            std::cout << RemoteUsage;
-            return 0;
-        } else if (a == "--vhost-user") {
-            if (!(v = value("--vhost-user")))
-                return 2;
-            socketPath = *v;
-        } else if (a == "--firmware") {
-            if (!(v = value("--firmware")))
-                return 2;
-            firmware = *v;
-        } else if (a == "--control") {
-            if (!(v = value("--control")))
-                return 2;
-            controlPath = *v;
-        } else if (a == "--control-fd") {
-            if (!(v = value("--control-fd")))
-                return 2;
-            uint32_t n = 0;
-            if (!parseU32(*v, n) || n > 1024 || fcntl(int(n), F_GETFD) < 0) {
-                std::cerr << "rpmsg-sim remote: --control-fd " << *v << " is not an open fd\n";
-                return 2;
-            }
-            controlFd = int(n);
-        } else {
-            std::cerr << "rpmsg-sim remote: unexpected argument " << a << " (see --help)\n";
-            return 2;
-        }
-    }
-    if (socketPath.empty() || firmware.empty()) {
-        std::cerr << "rpmsg-sim remote: --vhost-user SOCKET and --firmware FW.elf are required "
-                     "(see --help)\n";
-        return 2;
-    }
-    std::ifstream in(firmware, std::ios::binary);
-    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                               std::istreambuf_iterator<char>());
-    if (!in.good() && !in.eof()) {
-        std::cerr << "rpmsg-sim remote: cannot read " << firmware << ": " << strerror(errno)
-                  << "\n";
-        return 1;
-    }
-    if (bytes.empty()) {
-        std::cerr << "rpmsg-sim remote: " << firmware << " is missing or empty\n";
-        return 1;
-    }
-    auto parsed = fw::parse(bytes);
-    if (!parsed) {
-        std::cerr << "rpmsg-sim remote: " << firmware << ": " << parsed.problem.message << "\n";
-        return 1;
-    }
-    const fw::Resource* vdev = nullptr;
-    for (const auto& r : parsed.image->resources) {
-        if (r.type == fw::RscVdev && r.id == fw::VirtioIdRpmsg) {
-            vdev = &r;
-        }
-    }
-    if (!vdev) {
-        std::cerr << "rpmsg-sim remote: " << firmware
-                  << " has no virtio-rpmsg vdev in its resource table: nothing to serve\n";
-        return 1;
-    }
-    BehaviourSpec spec;
-    if (parsed.image->behaviour) {
-        auto b = parseBehaviour(*parsed.image->behaviour);
-        if (!b.ok) {
-            std::cerr << "rpmsg-sim remote: " << firmware << ": .rpmsg_sim: " << b.error << "\n";
-            return 1;
-        }
-        spec = b.spec;
-    }
-
-    signal(SIGPIPE, SIG_IGN);
-    sd_event* event = nullptr;
-    if (sd_event_new(&event) < 0) {
-        std::cerr << "rpmsg-sim remote: cannot create the event loop\n";
-        return 1;
-    }
-    sd_event_add_signal(event, nullptr, SIGTERM | SD_EVENT_SIGNAL_PROCMASK, nullptr, nullptr);
-    sd_event_add_signal(event, nullptr, SIGINT | SD_EVENT_SIGNAL_PROCMASK, nullptr, nullptr);
-    int rc = 0;
-    {
-        Scheduler scheduler(event);
-        VhostUserRemote remote(event, scheduler, spec, (vdev->dfeatures & fw::VirtioRpmsgFNs) != 0);
-        std::string error;
-        remote.onDisconnect([&](const std::string& why) {
-            // The guest went away: nothing is left to serve. After a requested hang-up the
-            // control streams stay up until their other ends close, or a signal comes.
-            if (why != HungUpOnRequest) {
-                sd_event_exit(event, 0);
-            }
-        });
-        if (!remote.listen(socketPath, error) ||
-            (!controlPath.empty() && !remote.listenControl(controlPath, error))) {
-            std::cerr << "rpmsg-sim remote: " << error << "\n";
-            rc = 1;
-        } else {
-            if (controlFd >= 0) {
-                fcntl(controlFd, F_SETFD, FD_CLOEXEC);
-                remote.addControlStream(controlFd);
-            }
-            std::cout << "ready " << socketPath << std::endl;
-            int r = sd_event_loop(event);
-            if (r < 0) {
-                std::cerr << "rpmsg-sim remote: event loop failed: " << strerror(-r) << "\n";
-                rc = 1;
-            }
-        }
-    }
-    sd_event_unref(event);
-    return rc;
 }
 
 } // namespace rpmsgsim

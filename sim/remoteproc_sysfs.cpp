@@ -1,0 +1,182 @@
+// drivers/remoteproc/remoteproc_sysfs.c (Linux 6.6): the remoteproc class device and its
+// attributes `name`, `firmware`, `state`, `recovery` and `coredump`, with the kernel's
+// sysfs_streq matching, messages and errno. 5.15: `start` while running or attached is EBUSY
+// (6.1 and 6.6 only take another power reference), and `stop` returns success whatever
+// rproc_shutdown said (5.13 to 5.18). The `recovery` store is shared with debugfs, which
+// matches its words with strncmp instead.
+
+#include "kernel_model_impl.h"
+
+#include <cerrno>
+
+namespace rpmsgsim {
+
+void Simulator::Impl::buildProcessorTree(const std::shared_ptr<Processor>& p) {
+    std::weak_ptr<Processor> weak = p;
+    p->platformDir = vfs.mkdirs("/sys/devices/platform/sim-" + p->name);
+    p->dir = vfs.dir(vfs.dir(p->platformDir, "remoteproc"), p->id);
+    auto info = std::make_shared<DeviceInfo>(DeviceInfo{"remoteproc", {}});
+    p->info = *info;
+    uint32_t rw = p->sysfsReadOnly ? 0444 : 0644;
+
+    vfs.attr(p->dir, "name", 0444, AttrOps{.show = [weak] {
+                 auto sp = weak.lock();
+                 return sp ? sp->name + "\n" : std::string();
+             }});
+    vfs.attr(p->dir, "firmware", rw,
+             AttrOps{.show =
+                         [weak] {
+                             auto sp = weak.lock();
+                             if (!sp) {
+                                 return std::string();
+                             }
+                             // Another entity loaded what runs now: the name is not known.
+                             return sp->state == ProcessorState::Attached ? std::string("unknown\n")
+                                                                          : sp->firmware + "\n";
+                         },
+                     .store = [this, weak](std::string_view buf) -> long {
+                         auto sp = weak.lock();
+                         return sp ? storeFirmware(sp, buf) : -ENODEV;
+                     }});
+    vfs.attr(p->dir, "state", rw,
+             AttrOps{.show =
+                         [weak] {
+                             auto sp = weak.lock();
+                             return sp ? std::string(toString(sp->state)) + "\n" : std::string();
+                         },
+                     .store = [this, weak](std::string_view buf) -> long {
+                         auto sp = weak.lock();
+                         return sp ? storeState(sp, buf) : -ENODEV;
+                     }});
+    vfs.attr(p->dir, "recovery", rw, recoveryAttr(weak, false));
+    vfs.attr(p->dir, "coredump", rw, coredumpAttr(weak, false));
+    deviceFiles(p->dir, "/sys/class/remoteproc", info);
+    vfs.symlink(p->dir, "device", p->platformDir->path());
+    p->classLink = vfs.symlink(sysClassRemoteproc, p->id, p->dir->path());
+    buildDebugfs(p);
+    emit("add", p->dir, p->info);
+}
+
+AttrOps Simulator::Impl::recoveryAttr(std::weak_ptr<Processor> weak, bool debugfs) {
+    return AttrOps{.show =
+                       [weak] {
+                           auto sp = weak.lock();
+                           return std::string(toString(sp ? sp->recovery : RecoveryMode::Enabled)) +
+                                  "\n";
+                       },
+                   .storeAsync =
+                       [this, weak, debugfs](std::string_view buf, RequestPtr req) {
+                           auto sp = weak.lock();
+                           if (!sp) {
+                               return req->replyError(ENODEV);
+                           }
+                           storeRecovery(sp, buf, std::move(req), debugfs);
+                       },
+                   .maxWrite = debugfs ? size_t(10) : size_t(4096),
+                   .debugfs = debugfs};
+}
+
+AttrOps Simulator::Impl::coredumpAttr(std::weak_ptr<Processor> weak, bool debugfs) {
+    return AttrOps{.show =
+                       [weak] {
+                           auto sp = weak.lock();
+                           return sp ? std::string(toString(sp->coredump)) + "\n" : std::string();
+                       },
+                   .store = [this, weak, debugfs](std::string_view buf) -> long {
+                       auto sp = weak.lock();
+                       return sp ? storeCoredump(sp, buf, debugfs) : -ENODEV;
+                   },
+                   .maxWrite = debugfs ? size_t(20) : size_t(4096),
+                   .debugfs = debugfs};
+}
+
+// --- sysfs stores ------------------------------------------------------------------------
+
+long Simulator::Impl::storeState(const std::shared_ptr<Processor>& p, std::string_view buf) {
+    int r = 0;
+    if (streq(buf, "start")) {
+        if (profile.startBusyWhenRunning &&
+            (p->state == ProcessorState::Running || p->state == ProcessorState::Attached)) {
+            return -EBUSY;
+        }
+        r = boot(p);
+    } else if (streq(buf, "stop")) {
+        if (p->state != ProcessorState::Running && p->state != ProcessorState::Attached) {
+            return -EINVAL;
+        }
+        r = shutdownProc(p);
+        if (profile.version == "5.15") {
+            r = 0; // 5.13-5.18 sysfs ignores the shutdown result
+        }
+    } else if (streq(buf, "detach")) {
+        r = detach(p);
+    } else {
+        log(p->id + ": Unrecognised option: " + std::string(buf));
+        r = EINVAL;
+    }
+    return r ? -r : long(buf.size());
+}
+
+long Simulator::Impl::storeFirmware(const std::shared_ptr<Processor>& p, std::string_view buf) {
+    if (p->state != ProcessorState::Offline) {
+        log(p->id + ": can't change firmware while running");
+        return -EBUSY;
+    }
+    std::string s(buf.substr(0, buf.find('\0')));
+    size_t len = s.find('\n');
+    if (len == std::string::npos) {
+        len = s.size();
+    }
+    if (len == 0) {
+        log(p->id + ": can't provide empty string for firmware name");
+        return -EINVAL;
+    }
+    p->firmware = s.substr(0, len);
+    return long(buf.size());
+}
+
+long Simulator::Impl::storeCoredump(const std::shared_ptr<Processor>& p, std::string_view buf,
+                                    bool debugfs) {
+    if (p->state == ProcessorState::Crashed) {
+        if (!debugfs) { // the twin has only ever logged the sysfs refusal
+            log(p->id + ": can't change coredump configuration");
+        }
+        return -EBUSY;
+    }
+    auto mode = coredumpModeWritten(buf, debugfs ? debugfsMatch : streq);
+    if (!mode) {
+        return -EINVAL;
+    }
+    p->coredump = *mode;
+    return long(buf.size());
+}
+
+void Simulator::Impl::storeRecovery(const std::shared_ptr<Processor>& p, std::string_view buf,
+                                    RequestPtr req, bool debugfs) {
+    size_t count = buf.size();
+    auto match = [&](std::string_view word) {
+        return debugfs ? debugfsMatch(buf, word) : streq(buf, word);
+    };
+    // The write returns when recovery is over; with an inline coredump that is after the dump
+    // was read and dismissed (the kernel waits uninterruptibly there too).
+    auto shared = std::make_shared<RequestPtr>(std::move(req));
+    auto done = [shared, count] {
+        if (*shared) {
+            (*shared)->replyWritten(count);
+            shared->reset();
+        }
+    };
+    if (match(toString(RecoveryMode::Enabled))) {
+        p->recovery = RecoveryMode::Enabled;
+        triggerRecovery(p, done);
+    } else if (match(toString(RecoveryMode::Disabled))) {
+        p->recovery = RecoveryMode::Disabled;
+        done();
+    } else if (match("recover")) {
+        triggerRecovery(p, done);
+    } else {
+        (*shared)->replyError(EINVAL);
+    }
+}
+
+} // namespace rpmsgsim

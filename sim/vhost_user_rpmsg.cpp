@@ -1,0 +1,185 @@
+// The virtio-rpmsg device the vhost-user remote plays (the device side of
+// drivers/rpmsg/virtio_rpmsg_bus.c, Linux 6.1 and 6.6): the driver is up at its first RX kick,
+// the TX queue's buffers go to the RemoteEngine with their rpmsg header read and come back as
+// it consumes them, and what the remote sends fills the RX buffers Linux posted, waiting while
+// none is free. A crash stops the remote: no remoteproc is there to recover it.
+
+#include "vhost_user.h"
+#include "vhost_user_wire.h"
+
+#include <algorithm>
+#include <unistd.h>
+
+namespace rpmsgsim {
+
+using namespace vhost;
+
+namespace {
+
+constexpr size_t MaxPending = 4096; // messages waiting for Linux to post RX buffers
+
+} // namespace
+
+int VhostUserRemote::onKick(sd_event_source*, int fd, uint32_t, void* p) {
+    auto* self = static_cast<VhostUserRemote*>(p);
+    // An eventfd: one read takes the whole count. UML's is blocking, and it is readable now.
+    uint64_t n;
+    (void)!::read(fd, &n, sizeof n);
+    if (fd == self->rings_[RxQueue].kickFd) {
+        if (!self->driverUp_ && self->ringReady(self->rings_[RxQueue])) {
+            // vhost-user has no device status: the first RX kick comes after
+            // virtio_device_ready(), so the driver is up and the remote may talk.
+            self->driverUp_ = true;
+            logLine("driver up: " + std::to_string(self->rings_[RxQueue].num) + "-entry vrings");
+            self->engine_->start();
+        }
+        self->flushPending();
+    } else if (fd == self->rings_[TxQueue].kickFd) {
+        self->processTx();
+    }
+    self->sendCalls();
+    return 0;
+}
+
+void VhostUserRemote::processTx() {
+    Vring& vq = rings_[TxQueue];
+    if (!ringReady(vq)) {
+        return;
+    }
+    const uint16_t availIdx = loadIdx(vq.avail + 2);
+    while (vq.lastAvail != availIdx && connFd_ >= 0) {
+        const uint16_t head = get16(vq.avail + 4 + 2 * (vq.lastAvail % vq.num));
+        ++vq.lastAvail;
+        std::vector<uint8_t> bytes;
+        uint16_t i = head;
+        bool bad = head >= vq.num;
+        for (uint32_t hops = 0; !bad; ++hops) {
+            const uint8_t* d = vq.desc + 16 * size_t(i);
+            uint64_t addr = get64(d);
+            uint32_t len = get32(d + 8);
+            uint16_t dflags = get16(d + 12);
+            const uint8_t* buf = guestPtr(addr, len);
+            if (!buf || (dflags & (DescWrite | DescIndirect)) || hops >= vq.num ||
+                bytes.size() + len > 65536) {
+                bad = true;
+                break;
+            }
+            bytes.insert(bytes.end(), buf, buf + len);
+            if (!(dflags & DescNext)) {
+                break;
+            }
+            i = get16(d + 14);
+            bad = i >= vq.num;
+        }
+        if (bad || bytes.size() < RpmsgHeader) {
+            logLine("dropping a malformed TX buffer (descriptor " + std::to_string(head) + ")");
+            if (head < vq.num) {
+                pushUsed(vq, head, 0);
+            }
+            continue;
+        }
+        ++fromLinux_;
+        const uint32_t src = get32(bytes.data());
+        const uint32_t dst = get32(bytes.data() + 4);
+        const size_t len = std::min<size_t>(get16(bytes.data() + 12), bytes.size() - RpmsgHeader);
+        engine_->receive(src, dst, std::span<const uint8_t>(bytes.data() + RpmsgHeader, len), head);
+    }
+}
+
+void VhostUserRemote::releaseBuffer(uint64_t token) {
+    Vring& vq = rings_[TxQueue];
+    if (!ringReady(vq) || token >= vq.num) {
+        return;
+    }
+    pushUsed(vq, uint16_t(token), 0);
+    scheduleCalls();
+}
+
+void VhostUserRemote::sendToLinux(uint32_t src, uint32_t dst, std::span<const uint8_t> payload) {
+    if (connFd_ < 0) {
+        return;
+    }
+    Outgoing m{src, dst, std::vector<uint8_t>(payload.begin(), payload.end())};
+    if (pending_.empty() && driverUp_ && deliver(m)) {
+        scheduleCalls();
+        return;
+    }
+    if (pending_.size() >= MaxPending) {
+        if (dropped_++ % 1000 == 0) {
+            logLine("Linux posts no RX buffers: dropping messages (" + std::to_string(dropped_) +
+                    " so far)");
+        }
+        return;
+    }
+    pending_.push_back(std::move(m));
+}
+
+void VhostUserRemote::flushPending() {
+    while (!pending_.empty() && deliver(pending_.front())) {
+        pending_.pop_front();
+    }
+}
+
+bool VhostUserRemote::deliver(const Outgoing& m) {
+    Vring& vq = rings_[RxQueue];
+    if (!driverUp_ || !ringReady(vq)) {
+        return false;
+    }
+    const uint16_t availIdx = loadIdx(vq.avail + 2);
+    if (vq.lastAvail == availIdx) {
+        return false; // every RX buffer is in use: wait for the next kick
+    }
+    const uint16_t head = get16(vq.avail + 4 + 2 * (vq.lastAvail % vq.num));
+    ++vq.lastAvail;
+    const size_t total = RpmsgHeader + m.payload.size();
+    uint8_t hdr[RpmsgHeader] = {};
+    put32(hdr, m.src);
+    put32(hdr + 4, m.dst);
+    put16(hdr + 12, uint16_t(m.payload.size()));
+    size_t written = 0;
+    uint16_t i = head;
+    bool bad = head >= vq.num;
+    for (uint32_t hops = 0; !bad && written < total; ++hops) {
+        const uint8_t* d = vq.desc + 16 * size_t(i);
+        uint64_t addr = get64(d);
+        uint32_t len = get32(d + 8);
+        uint16_t dflags = get16(d + 12);
+        uint8_t* buf = guestPtr(addr, len);
+        if (!buf || !(dflags & DescWrite) || (dflags & DescIndirect) || hops >= vq.num) {
+            bad = true;
+            break;
+        }
+        for (uint32_t k = 0; k < len && written < total; ++k, ++written) {
+            buf[k] = written < RpmsgHeader ? hdr[written] : m.payload[written - RpmsgHeader];
+        }
+        if (!(dflags & DescNext)) {
+            break;
+        }
+        i = get16(d + 14);
+        bad = i >= vq.num;
+    }
+    if (bad || written < total) {
+        logLine("an RX buffer (descriptor " + std::to_string(head) + ") cannot hold a " +
+                std::to_string(total) + "-byte message; the message is dropped");
+        if (head < vq.num) {
+            pushUsed(vq, head, 0);
+        }
+        return true;
+    }
+    ++toLinux_;
+    pushUsed(vq, head, uint32_t(total));
+    return true;
+}
+
+void VhostUserRemote::reportCrash(unsigned type) {
+    // A transport without a remoteproc has nobody to recover it: the remote just stops.
+    logLine("the firmware crashed (type " + std::to_string(type) +
+            "); with no remoteproc to recover it, the remote stops answering");
+    engine_->halt();
+}
+
+void VhostUserRemote::trace(const std::string& line) {
+    logLine("trace: " + line);
+}
+
+} // namespace rpmsgsim
