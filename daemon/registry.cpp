@@ -115,6 +115,13 @@ void Registry::rescan() {
                 endEndpoint(n, "its processor's rpmsg devices were torn down");
             }
             if (rebuiltWhileRunning && p.state == "running" && !p.inCrash) {
+                // The kernel takes the dump between stopping and restarting
+                // (rproc_boot_recovery), so a dump of this crash exists by now even if the
+                // listing at the top of this rescan was too early to see it. Take it first:
+                // it reports the crash with its core, and the crash is counted once.
+                harvestCoredumps();
+            }
+            if (rebuiltWhileRunning && p.state == "running" && !p.inCrash) {
                 // Stop and recovery both tear the tree down; seeing it rebuilt while the state
                 // stayed `running` means a crash the state poll was too slow to see.
                 crashSeen(p, "the remote crashed and the kernel recovered it");

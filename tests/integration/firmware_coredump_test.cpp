@@ -4,6 +4,7 @@
 
 #include "fixture.h"
 
+#include <algorithm>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
@@ -153,8 +154,28 @@ TEST_F(Coredumps, CrashSavesTheCoreAndSignalsItsPath) {
     auto crashed =
         rec.waitFor([&](const Signal& s) { return s.member == "Crashed" && s.path == p; }, 5s);
     ASSERT_TRUE(crashed) << rec.describe();
+    // The crash may be seen (in the state) before the kernel has the dump: then Crashed carries
+    // no path, and LastCoredump changes once the dump is taken (dbus-api.md, Crashed).
+    auto saved = rec.waitFor(
+        [&](const Signal& s) {
+            if (s.path != p) {
+                return false;
+            }
+            if (s.member == "Crashed") {
+                return !s.coredump.empty();
+            }
+            return s.member == "PropertiesChanged" &&
+                   (s.changed.count("LastCoredump") ||
+                    std::find(s.invalidated.begin(), s.invalidated.end(), "LastCoredump") !=
+                        s.invalidated.end());
+        },
+        5s);
+    ASSERT_TRUE(saved) << rec.describe();
     std::string core = root().get<std::string>(p, ProcessorIface, "LastCoredump");
     ASSERT_FALSE(core.empty());
+    if (!crashed->coredump.empty()) {
+        EXPECT_EQ(crashed->coredump, core); // the signal names the file the property names
+    }
     EXPECT_EQ(core.rfind(env().root() + "/state/coredumps/remoteproc0-", 0), 0u) << core;
     std::string bytes = fileContents(core);
     ASSERT_GE(bytes.size(), 52u);

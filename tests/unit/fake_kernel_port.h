@@ -60,6 +60,9 @@ public:
         }
     };
     std::function<void(const std::string&)> onRecover;
+    /// @brief Runs after each coredumps() listing: lets a test make the kernel move on while
+    /// a rescan is half-way through.
+    std::function<void()> afterListingCoredumps;
 
     ~FakeKernelPort() override {
         for (int fd : open_) {
@@ -203,6 +206,9 @@ public:
         std::vector<rpmsgd::CoredumpSnapshot> out;
         for (const auto& d : dumps) {
             out.push_back({d.device, d.processorId});
+        }
+        if (afterListingCoredumps) {
+            afterListingCoredumps();
         }
         return out;
     }

@@ -558,6 +558,28 @@ TEST_F(RegistryCrash, DumpOfAnAlreadyRecoveredCrashCountsOnceWithItsCore) {
     EXPECT_EQ(proc("remoteproc0").ctrl, "rpmsg_ctrl1");
 }
 
+TEST_F(RegistryCrash, DumpTakenWhileTheRescanRanCountsOnceWithItsCore) {
+    // The rescan lists the dumps first and the control devices later; the kernel recovers in
+    // between (stop, dump, restart). The rebuilt control device and the dump that appeared
+    // meanwhile are one crash, reported with its core.
+    runningWithEcho();
+    kernel.afterListingCoredumps = [&] {
+        kernel.afterListingCoredumps = nullptr;
+        kernel.dumps.push_back({"devcd5", "remoteproc0", bytesOf("core")});
+        kernel.setCtrl("remoteproc0", "rpmsg_ctrl1");
+    };
+    reg().rescan();
+    EXPECT_EQ(proc("remoteproc0").crashCount, 1u);
+    ASSERT_EQ(observer.crashes.size(), 1u);
+    EXPECT_FALSE(observer.crashes[0].coredump.empty());
+    EXPECT_EQ(kernel.count("dismissCoredump devcd5"), 1u);
+
+    kernel.dumps.clear();
+    reg().rescan();
+    EXPECT_EQ(proc("remoteproc0").crashCount, 1u);
+    EXPECT_EQ(observer.crashes.size(), 1u);
+}
+
 TEST_F(RegistryCrash, ControlDeviceRebuiltWhileRunningIsOneCrash) {
     runningWithEcho();
     kernel.setCtrl("remoteproc0", "rpmsg_ctrl1");
