@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // rpmsgctl's command-line parsing with the standard library only: options (short and long,
 // with or without a value, "--opt=value" and "--opt value" forms) anywhere among positional

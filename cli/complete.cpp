@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // Shell completion's answers (complete.h): the command line read as dispatch reads it, then
 // candidates from the verb table, from rpmsgd, from the firmware directory and from the state
 // tables.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // Shell completion's answers, for the bash and zsh scripts (rpmsgctl.bash-completion,
 // rpmsgctl.zsh-completion): the hidden `rpmsgctl __complete WORD...` reads the verb table for

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // rpmsgctl's exit codes: one per error class, listed in `rpmsgctl --help` and the README. Two
 // tables: what each exit code means, and which exit code each client ErrorCode gets.

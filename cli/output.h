@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // rpmsgctl's output: writing to stdout, colour (only on a terminal, never with NO_COLOR),
 // aligned tables, hex, and the JSON shapes of processors, channels and events.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // rpmsgctl: control rpmsgd and talk to remote processors from a shell. Built only on
 // librpmsgd-client. This file holds the global options and the dispatch to the verb table
 // (verb_table.cpp); the verbs live in verbs_*.cpp. Every verb has --help; lists and reports

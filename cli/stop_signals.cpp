@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // SIGINT/SIGTERM caught for the long-running verbs (stop_signals.h).
 
 #include "stop_signals.h"

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // SIGINT/SIGTERM for rpmsgctl's long-running verbs (open, recv, ping, monitor): caught, so that
 // they end cleanly (endpoint closed, statistics printed) instead of being killed.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // rpmsgctl's verb table: every verb with its group, synopsis, help, options, arguments and
 // handler. Dispatch, --help, the verb list and shell completion all read this one table, so a

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // rpmsgctl's one verb table (verb.h) and the look-ups into it. A verb still to come, such as
 // `update PROC FILE`, is one more entry here: give its arguments ValueKinds (FirmwareImage for a
 // name in the firmware directory, LocalFile for an upload) and completion offers them.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // The handlers of rpmsgctl's verbs, one source file per group; verb_table.cpp ties each to its
 // name, help and options.

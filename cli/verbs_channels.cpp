@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // rpmsgctl's channel verbs: channels, open, send, recv, ping and wait. Each opens an endpoint of
 // its own (or waits for a channel) and ends it on exit or on SIGINT/SIGTERM.
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // rpmsgctl's event verb: monitor, rpmsgd's signals as one line (or JSON object) each.
 
 #include "exit_codes.h"

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // rpmsgctl's processor verbs: status, list, start, stop, restart, firmware, load, recovery,
 // coredump, recover and trace.
 

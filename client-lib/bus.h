@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // Internals of librpmsgd-client shared by Client and Endpoint: the bus connection (kept alive by
 // every Endpoint it leased), and the translation of sdbus::Error into client::Error.

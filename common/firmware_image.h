@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // Remote-processor firmware images: ELF parsing and the checks the kernel's generic ELF loader
 // makes (drivers/remoteproc/remoteproc_elf_loader.c, remoteproc_core.c), and a builder for the

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // JSON pointers (RFC 6901) for error messages that name where in a document a bad value sits,
 // and a short quotation of that value. Shared by the config parser and rpmsg-sim's firmware

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // The rpmsg and remoteproc vocabulary that rpmsgd and rpmsg-sim share with the kernel: the
 // address constants, the payload limit of virtio-rpmsg and the /dev/rpmsg* ioctl numbers, each

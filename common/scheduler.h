@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // Timers and deferred calls on one thread, on sd-event. The simulator model and the daemon use
 // this instead of sd-event sources directly.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // The words remoteproc uses for a processor's state, recovery and coredump mode, as typed enums
 // with one table each. They are the kernel's words (drivers/remoteproc/remoteproc_sysfs.c:

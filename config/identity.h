@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // Resolving the user and group names of a Config to ids (NSS lookups), kept apart from the pure
 // parser: names that do not exist on this machine are warnings, not errors, because the

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // Drives an sdbus-c++ 1.2 connection from sd-event. sdbus-c++ 1.2 has no sd-event attach and
 // does not expose its sd_bus*, so the connection's poll data is mirrored into an io source and

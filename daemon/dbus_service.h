@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // The D-Bus face of the registry: Manager + ObjectManager at /org/rpmsgd/Broker1, one object per
 // processor, channel and endpoint. Every handler reads its arguments, validates them (quoting

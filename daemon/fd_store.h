@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // The service manager's file descriptor store (sd_notify FDSTORE=1, sd_listen_fds). rpmsgd
 // keeps a copy of every kernel endpoint fd there, so that when it is killed the next instance

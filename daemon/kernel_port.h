@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // What the registry needs from the kernel layer. The real implementation (kernel_port.cpp)
 // maps these onto daemon/kernel/; tests can substitute a fake.

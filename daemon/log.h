@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // Logging: structured journal entries (named fields) when journald is there, stderr otherwise
 // (sd_journal_send drops messages silently without journald).

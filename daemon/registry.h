@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // The daemon's domain: processors, channels, endpoints (leases) and who may do what. It holds
 // no D-Bus types and touches no files: the kernel comes in through KernelPort, changes go out

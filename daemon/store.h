@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // Files the daemon owns: saved core files under the state directory (with a retention limit)
 // and uploaded firmware under <firmware dir>/rpmsgd/. Every write is atomic (temporary file,

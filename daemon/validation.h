@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // Checks of the arguments D-Bus callers pass, as pure functions: the handlers and the registry
 // call them, and the fuzz targets (tests/fuzz/) call them directly. Each throws

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // Turns "something may have changed" into registry rescans: udev events (sd_device_monitor on
 // remoteproc, rpmsg, devcoredump and virtio) or a periodic rescan, plus a periodic read of

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // Runs blocking kernel writes off the event loop. A `start` can take seconds on a real board
 // (firmware load), and a `recover` with an inline coredump blocks until the dump is dismissed,

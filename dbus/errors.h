@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // The one error vocabulary of rpmsgd, beside the D-Bus contract it names: an ErrorCode enum, the
 // single table that maps each code to its D-Bus error name, and the exception the domain throws.

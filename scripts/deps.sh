@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-FileCopyrightText: 2026 rpmsgd contributors
 # Sourced by scripts/check and scripts/quickstart: the Debian 12 packages rpmsgd needs, and a
 # function that installs the missing ones (apt-get; root only). RPMSGD_NO_APT=1 skips it.
 

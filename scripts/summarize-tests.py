@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-FileCopyrightText: 2026 rpmsgd contributors
 """Count test cases from meson's testlog.json and GoogleTest JSON reports.
 
 GoogleTest binaries are counted per case (their JSON report); other meson tests

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // The behaviour of a simulated remote, as stored in a firmware image's `.rpmsg_sim` section and
 // written by users in `rpmsg-sim mkfw --spec` files. Pure parsing, no I/O.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // `rpmsg-sim ctl`: the fault-injection and scenario commands (crash, stall, resume, announce,
 // destroy, send, peer, add-processor, remove-processor) and `dump`, the JSON of the whole
 // simulated kernel (sim/README.md). No kernel file: this is the twin's own control surface.

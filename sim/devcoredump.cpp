@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // drivers/base/devcoredump.c (Linux 6.6): the devcoredump class (its write-once `disabled`
 // attribute), and one devcdX device per dump with `data` (read it; any write dismisses it) and
 // the `failing_device` link, freed at its timeout (devcoredump_timeout_s here, 5 minutes in the

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // Serves a Vfs over FUSE (libfuse3 low-level API) from the sd-event loop: one thread, every
 // request answered now or later through the Request interface, never blocking the loop.

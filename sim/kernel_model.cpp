@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // The simulated kernel's entry point and device core: Simulator's methods, the version
 // profiles, the roots of the tree (/sys/class, /sys/bus, /sys/devices, debugfs, /dev), and what
 // drivers/base/core.c (Linux 6.6) gives every device: the `uevent` file, whose writes send

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // The simulated kernel: remoteproc processors and their state machine, the virtio-rpmsg bus
 // (name service, ctrl devices, endpoint devices, TX buffers), devcoredump and debugfs, all

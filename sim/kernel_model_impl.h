@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // The simulated kernel's insides, shared by the files that each mirror one kernel file (the map
 // is in sim/README.md): the version profile, the model objects (Processor, Vdev, BusDevice,

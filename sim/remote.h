@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // The simulated remote processor's firmware: services (echo, sink, stream), name-service
 // announcements, trace output and crashes, driven by a BehaviourSpec. It knows nothing of FUSE

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // drivers/remoteproc/remoteproc_core.c (Linux 6.6): registering and removing a processor
 // (rproc_add, rproc_del), loading its firmware (request_firmware, rproc_fw_sanity_check), the
 // power reference count of rproc_boot / rproc_shutdown / rproc_detach, rproc_start and

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // drivers/remoteproc/remoteproc_coredump.c (Linux 6.6): rproc_coredump(), which builds an
 // ELF32 core of the firmware's segments and hands it to devcoredump, either as a copy
 // (`enabled`: recovery goes on) or in place (`inline`: recovery waits until the dump is read

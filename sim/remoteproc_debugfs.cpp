@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // drivers/remoteproc/remoteproc_debugfs.c (Linux 6.6): /sys/kernel/debug/remoteproc/
 // remoteprocN with `name`, `crash` (kstrtouint, then rproc_report_crash), `recovery`,
 // `coredump` (strncmp word matching, EBUSY while crashed), `resource_table`,

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // drivers/remoteproc/remoteproc_sysfs.c (Linux 6.6): the remoteproc class device and its
 // attributes `name`, `firmware`, `state`, `recovery` and `coredump`, with the kernel's
 // sysfs_streq matching, messages and errno. 5.15: `start` while running or attached is EBUSY

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // drivers/remoteproc/remoteproc_virtio.c (Linux 6.6), with the virtio core's device attributes
 // (drivers/virtio/virtio.c): the rpmsg vdev of a firmware's resource table becomes a virtio
 // device when the processor starts (rproc_vdev_do_start, rproc_add_virtio_dev) and goes when it

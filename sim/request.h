@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // A filesystem request that may be answered later (a blocked read, a write waiting for a TX
 // buffer, a `recover` waiting for an inline coredump). The FUSE layer implements it; the model

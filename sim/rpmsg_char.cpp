@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // drivers/rpmsg/rpmsg_char.c (Linux 6.6): the endpoint devices /dev/rpmsgN, made by
 // RPMSG_CREATE_EPT_IOCTL or by binding an rpmsg-raw channel (rpmsg_chrdev_probe). The
 // endpoint is created at open (at chinfo.src) and destroyed at the last close, except a

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // drivers/rpmsg/rpmsg_core.c (Linux 6.6): the rpmsg bus devices (rpmsg_register_device,
 // rpmsg_unregister_device) with their attributes `name`, `src`, `dst`, `announce`, `modalias`
 // and `driver_override`, named virtioK.NAME.SRC.DST. The bus driver a device is bound to is

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // drivers/rpmsg/rpmsg_ctrl.c (Linux 6.6; 5.18+, before that part of rpmsg_char.c): the
 // /dev/rpmsg_ctrlN device of a virtio-rpmsg device and its ioctls, RPMSG_CREATE_EPT_IOCTL
 // (an eptdev, rpmsg_char.cpp) and RPMSG_CREATE_DEV_IOCTL / RPMSG_RELEASE_DEV_IOCTL (a channel

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // drivers/rpmsg/rpmsg_ns.c (Linux 6.6): the name service at address 53 (RPMSG_NS_ADDR). A remote's
 // CREATE adds a channel (rpmsg_create_channel; a duplicate is logged and ignored), its DESTROY
 // removes the channel (rpmsg_release_channel), with the kernel's log lines. A channel named

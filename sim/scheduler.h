@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // The simulator uses the project's single-threaded scheduler (common/scheduler.h), on an
 // sd-event loop made as below.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // Kernel-format uevents sent to the udev netlink multicast group, so that sd-device monitors
 // (libudev, systemd's sd_device_monitor) see the simulator's devices come and go.

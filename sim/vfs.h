@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // The simulator's in-memory tree: directories, symlinks (stored relative, as sysfs does) and
 // files whose behaviour is given by the model. Nodes stay addressable by inode number while the

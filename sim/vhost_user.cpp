@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // The vhost-user protocol side of `rpmsg-sim remote` (the vhost-user specification of QEMU,
 // docs/interop/vhost-user.rst, as User-Mode Linux's arch/um/drivers/virtio_uml.c speaks it in
 // Linux 6.1 and 6.6): the listening socket, one front-end connection, the handshake (features

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // The device side of virtio-rpmsg over vhost-user: `rpmsg-sim remote --vhost-user SOCKET`.
 // A vhost-user front end (User-Mode Linux's virtio_uml) connects to SOCKET and hands over its

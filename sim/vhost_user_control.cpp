@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // The control streams of the vhost-user remote: a UNIX socket or an inherited stream (the
 // guest's serial line in the real-kernel lane) carrying one JSON array of strings per line in
 // and one JSON object per line out. The commands are the twin's `ctl` ones without PROC

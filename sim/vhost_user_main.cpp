@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // `rpmsg-sim remote`: the command line of the vhost-user remote. Reads the firmware image, finds
 // its virtio-rpmsg vdev (with or without the name-service feature) and behaviour section, then
 // runs a VhostUserRemote on an sd-event loop until the guest goes away or a signal comes.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // Guest memory and the split virtqueues of the vhost-user remote (virtio 1.1, 2.6 "Split
 // Virtqueues", as drivers/virtio/virtio_ring.c of Linux 6.6 lays them out): the regions of
 // SET_MEM_TABLE mapped and translated (guest physical and front-end virtual addresses), the

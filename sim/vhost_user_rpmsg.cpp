@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // The virtio-rpmsg device the vhost-user remote plays (the device side of
 // drivers/rpmsg/virtio_rpmsg_bus.c, Linux 6.1 and 6.6): the driver is up at its first RX kick,
 // the TX queue's buffers go to the RemoteEngine with their rpmsg header read and come back as

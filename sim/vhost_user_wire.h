@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // What the parts of the vhost-user remote (vhost_user*.cpp) share: the split-ring flags, the
 // queue numbers of virtio-rpmsg, little-endian access to guest memory and to the ring indices

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // drivers/rpmsg/virtio_rpmsg_bus.c (Linux 6.6): the virtio-rpmsg driver. Its probe adds the
 // ctrl device and, with VIRTIO_RPMSG_F_NS, the name-service device; its remove takes every
 // rpmsg device down. It owns the endpoint addresses (an idr from 1024), the TX buffers (half

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // rpmsg endpoints through /dev/rpmsg_ctrlN and /dev/rpmsgN (kernel-abi.md §6): create an
 // endpoint device with RPMSG_CREATE_EPT_IOCTL, find the /dev/rpmsgN it made (the ioctl returns

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // Errors of the kernel layer. KernelError carries the errno and a message naming the file the
 // way an operator would look for it: a short relative name for sysfs ("remoteproc0/state"),

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // Where the kernel's firmware loader would find a firmware name, and the checks its generic ELF
 // loader makes, done before the kernel sees the file so that errors name the problem

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // The roots under which the kernel layer finds every file it touches. The defaults are the
 // real system's; tests point them into an rpmsg-sim mount (MOUNT/sys, MOUNT/dev,

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // remoteproc through sysfs (/sys/class/remoteproc/remoteprocN), its debugfs trace buffers and
 // the devcoredumps it leaves (/sys/class/devcoredump/devcdN). Facts: kernel-abi.md §1, §2, §4.

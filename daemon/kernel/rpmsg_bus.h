@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // rpmsg channels (bus devices in /sys/bus/rpmsg/devices) and control devices
 // (/sys/class/rpmsg/rpmsg_ctrlN), with the transport (virtioK) and the owning remoteproc each

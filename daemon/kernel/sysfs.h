@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // File helpers shared by the kernel layer: whole-file reads, single-write() attribute stores,
 // directory listings and symlink resolution, all reporting errno instead of throwing, so that

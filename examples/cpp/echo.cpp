@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // Talk to a remote core from C++ with librpmsgd-client: open a channel, send, receive.
 // Build: g++ -std=c++20 echo.cpp $(pkg-config --cflags --libs rpmsgd-client)
 #include <iostream>

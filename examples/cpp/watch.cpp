@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // rpmsgd's events in your own poll loop: wait until a remote core announces rpmsg-echo (for
 // instance after `rpmsgctl start cm4`), printing what happens meanwhile; then talk to it.
 // Build: g++ -std=c++20 watch.cpp $(pkg-config --cflags --libs rpmsgd-client)

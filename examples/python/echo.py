@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-FileCopyrightText: 2026 rpmsgd contributors
 """Talk to a remote core from Python with Debian's python3-dbus: wait for a channel, open an
 endpoint of your own (an fd), exchange messages. Usage: echo.py [CHANNEL]"""
 import os

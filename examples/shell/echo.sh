@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-FileCopyrightText: 2026 rpmsgd contributors
 # Talk to a remote core from the shell. busctl speaks D-Bus to rpmsgd directly (any tool can);
 # the endpoint itself is held by `rpmsgctl open`, because an endpoint lives as long as the bus
 # connection that opened it and a one-shot `busctl call` leaves the bus (and closes its copy

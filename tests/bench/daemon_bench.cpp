@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // rpmsgd benchmark (issue 3): Open->fd latency through the daemon against the same kernel steps
 // done directly, echo round trips on a brokered fd against a direct one, time until 500 channels
 // announced at once are all published, daemon RSS and idle wakeups.

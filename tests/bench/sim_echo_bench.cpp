@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // Echo round trips through rpmsg-sim: mounts a private sim, boots an echo firmware, opens
 // endpoints with CREATE_EPT to the echo service and measures round trips per second and
 // p50/p99 latency for 16- and 496-byte payloads on 1 and 8 endpoints (one thread each).

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // Soak: many unprivileged clients opening, using and closing channels through rpmsgd, with
 // random client kills and remote crashes, for a bounded time (default 10 minutes). At the end
 // the daemon's fd count and the sim's endpoint count must be back to the baseline, RSS growth

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // librpmsgd-client and the examples against the real rpmsgd, a private system-like bus and
 // rpmsg-sim: lookups, endpoints (echo, close, the end of a lease), events in the caller's poll
 // loop and on the library's thread, and the C++, Python and shell examples run as nobody.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // librpmsgd-client without rpmsgd: the error table, Endpoint on a socketpair (timeouts, mtu,
 // an ended peer), and the library against a fake org.rpmsgd.Broker1 on a private dbus-daemon
 // (error names and messages passed through, call timeouts, no daemon, no bus). No root needed.

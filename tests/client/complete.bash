@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-FileCopyrightText: 2026 rpmsgd contributors
 # Drives rpmsgctl's bash completion for completion_test.cpp:
 #   bash complete.bash COMPLETION_SCRIPT MODE DIR WORD...
 # sources COMPLETION_SCRIPT, changes to DIR, sets the COMP_* variables bash sets for the

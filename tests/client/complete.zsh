@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-FileCopyrightText: 2026 rpmsgd contributors
 # Drives rpmsgctl's zsh completion as a person at a prompt would, for completion_test.cpp:
 #   zsh -f complete.zsh COMPLETION_SCRIPT DIR LINE
 # starts an interactive `zsh -f` on a pseudo-terminal (zpty), loads the completion system

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // rpmsgctl's shell completion, driven as the shells drive it, against the real rpmsgd, a private
 // bus and rpmsg-sim (the DaemonTest fixture): bash with the script alone and after Debian's
 // bash_completion (words split at ':' and '=' as readline splits them), and zsh at a prompt on

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // Runs rpmsgctl (or any program) for the tests: as root or as another user, with stdin text,
 // environment changes, stdout/stderr captured, or in the background reading its output line by

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // rpmsgctl against the real rpmsgd, a private system-like bus and rpmsg-sim (the daemon
 // integration suite's DaemonTest fixture): every verb, its --json output parsed and checked,
 // processors by id and by kernel name, channel I/O as the unprivileged user nobody, and the

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // GoogleTest fixture of the rpmsg conformance suite: one fresh target per test (see target.h),
 // ready once the firmware's announced channels exist; names found from the target, never

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // /dev/rpmsg_ctrlN: CREATE_EPT, DESTROY_EPT, CREATE_DEV, RELEASE_DEV, numbering and placement
 // (kernel-abi.md §6.1-§6.3). Eptdev numbers are relative: the kernel's numbering is the truth,
 // and the firmware's rpmsg-raw channel already holds one.

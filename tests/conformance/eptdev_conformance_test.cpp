@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // /dev/rpmsgN endpoint semantics and TX buffers (kernel-abi.md §6.4, §7). The eptdev under test
 // is made with CREATE_EPT and sends to the firmware's echo service (TX tests: to its sink).
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // The remote hangs up: the transport goes, and with it the virtio device, every rpmsg device
 // and /dev node; open fds get EPIPE and POLLERR, blocked calls wake (kernel-abi.md §6.4 "Remote
 // goes away"; real-kernel-lane.md §5). The suite is named RemoteHangUp: afterwards the target

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // The host side of the real-kernel target's remote-control protocol (README.md), against a
 // fake remote on a pty: one JSON array of strings per line out, one JSON object per line back,
 // other lines ignored, a timeout when nothing comes. No root, no kernel, no sim.

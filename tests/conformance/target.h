@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // What the rpmsg conformance suite runs against: the FUSE twin (rpmsg-sim, kernel profile 6.1,
 // one virtio transport without a remoteproc) or the real kernel inside the real-kernel lane's

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // Fuzz target: the configuration parser (config/config.h). The input is one or more JSON texts
 // separated by NUL bytes (the main file, then drop-ins), parsed and merged as loadConfig() does.
 // A parsed configuration is then queried with the rule matchers.

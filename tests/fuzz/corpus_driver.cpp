@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // Runs every file of the given corpus directories (or single files) once through the target's
 // LLVMFuzzerTestOneInput, without libFuzzer: this is how the normal (gcc) suite replays the
 // committed seeds and regression inputs. A crash or failed invariant aborts, failing the test.

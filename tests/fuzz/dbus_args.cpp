@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // Fuzz target: what rpmsgd checks in D-Bus method arguments before doing anything. The input is
 // lines: the first is a string argument given to every check (firmware path and upload name,
 // coredump mode, endpoint and channel names, object path escaping), its first four bytes also

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // Fuzz target: the firmware validator (common/firmware_image.h), i.e. the ELF and
 // resource-table checks rpmsgd makes before the kernel sees a file, and what follows a valid
 // image: the debugfs resource_table text and the simulator's `.rpmsg_sim` behaviour parser.

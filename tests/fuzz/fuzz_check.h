@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // Shared by the fuzz targets: an invariant check that stops the run (libFuzzer reports the
 // abort as a crash and saves the input; the corpus driver fails the test), and a splitter.

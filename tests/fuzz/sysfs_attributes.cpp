@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // Fuzz target: how rpmsgd reads what sysfs says. The input is a list of attribute values or
 // names separated by NUL bytes (sysfs values never hold NUL): each one goes through the
 // parsers the kernel layer applies to `state`/`name`/`firmware`/`recovery`/`coredump` (chomp),

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // Fuzz target: uevents. The simulator encodes kernel-format uevents (sim/uevent.h) that the
 // daemon's udev watcher receives; the watcher filters them by device name. The input is lines:
 // ACTION, DEVPATH, SUBSYSTEM, then KEY=VALUE lines (split at the last '='). An event the

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // Clients of rpmsgd for the integration tests: a synchronous client (its own bus connection,
 // the generated proxies), a signal recorder that also makes asynchronous calls, helpers for

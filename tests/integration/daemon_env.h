@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // The world one integration test runs in: a temporary directory, an rpmsg-sim mount with the
 // echo firmware, a private system-like dbus-daemon whose config includes our real bus policy,

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // The daemon process: clean exit on SIGTERM, endpoints left by a killed instance, a bad config
 // at startup.
 

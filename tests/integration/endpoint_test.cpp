@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // org.rpmsgd.Broker1.Endpoint: properties, Close (owner, others, managers), the owner leaving
 // the bus, and the endpoint limits.
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // The fault matrix (issue 6): what happens to rpmsgd, its clients and the kernel endpoints when
 // things go wrong around them. Each case says what must survive and asserts it; the table in
 // docs/reliability.md points here.

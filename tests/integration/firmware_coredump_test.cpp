@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // Integration tests for Processor.LoadFirmware (the fd upload path: validation, atomic store,
 // the name set in sysfs) and for saved devcoredumps (LastCoredump, the Crashed signal's path,
 // the file on disk, the kernel's dump dismissed).

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // The GoogleTest fixture of the daemon integration suite: one DaemonEnv per test (sim + private
 // bus + rpmsgd), a root client, helpers, and the logs printed when a test fails. Derived

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // org.freedesktop.DBus.ObjectManager at /org/rpmsgd/Broker1 and the change signals:
 // InterfacesAdded / InterfacesRemoved / PropertiesChanged.
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // org.rpmsgd.Broker1.Processor: properties, lifecycle, firmware, recovery/coredump settings,
 // crashes, trace buffers and who may do what. (LoadFirmware and saved coredumps: see
 // firmware_coredump_test.cpp.)

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // Hostile or careless clients: garbage arguments, huge strings, clients that leave mid-call.
 
 #include "fixture.h"

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // What systemd does for rpmsgd, as far as the tests need it: a notification socket
 // ($NOTIFY_SOCKET) whose messages (READY=1, STATUS=..., FDSTORE=1 with fds, FDSTOREREMOVE=1)

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // Watch modes. Poll mode is the fixture default (every other test relies on it); here udev mode:
 // the sim sends kernel-format uevents (--uevents, only inside a private network namespace), and
 // rpmsgd, with poll and state intervals far too long to explain anything, must still publish a

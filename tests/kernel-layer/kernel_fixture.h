@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // Fixture for the kernel-layer tests: one temporary directory and one rpmsg-sim per test, the
 // kernel::Paths pointing into its mount, and small helpers (ctl, dump, waiting for channels,

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // Kernel-layer cases that need no simulator: parsing helpers, error messages, and tolerance of
 // a sysfs tree with half-removed devices, built by hand in a temporary directory.
 

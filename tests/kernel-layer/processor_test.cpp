@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // remoteproc through daemon/kernel against rpmsg-sim: snapshots, guarded start/stop, exact
 // error messages, traces, and processors vanishing during a scan (kernel-abi.md §1, §2).
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // rpmsg bus devices on the twin only: placement under a remoteproc, firmwares with several
 // services, and a transport without a remoteproc (kernel-abi.md §5, §7 "Name service"). The
 // attributes, the name service and the rpmsg-raw binding both targets share are

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // Crash, recovery and devcoredump (kernel-abi.md §1.3, §1.4, §1.9, §4; simulator.md "Crash").
 
 #include "sim_fixture.h"

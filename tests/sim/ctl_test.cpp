@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // `rpmsg-sim ctl`: every command, errors, the dump format and the control file protocol; and
 // hot-plug (sim README "Control").
 

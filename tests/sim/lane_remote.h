@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // The remote processor of a virtio-rpmsg transport without a remoteproc, under a test's control,
 // on either target of the real-kernel lane (tests/uml/README.md) and of the rpmsg conformance

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // `rpmsg-sim mkfw`: real, readelf-clean ELF images from behaviour specs (sim README "Simulated
 // firmware"; kernel-abi.md §3). These need no mount, only the binary.
 

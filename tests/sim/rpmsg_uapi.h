@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // The rpmsg uapi as the tests use it: the installed <linux/rpmsg.h>, plus the 6.6 flow-control
 // ioctls when the installed header predates them (values from kernel-abi.md §6.2).

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // GoogleTest fixture for the rpmsg-sim conformance suite: one temporary directory and one sim
 // per test, helpers to read and write attributes by errno, run `ctl`, wait for conditions, and

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // Runs an rpmsg-sim instance for tests and benchmarks: a private temporary directory, the
 // firmware directory, the config file, the sim process (waiting for `ready MOUNT`), `ctl` and

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // --uevents: kernel-format uevents on the udev netlink group, seen by sd_device_monitor, and
 // only inside a private network namespace (simulator.md "--uevents"; toolchain.md §3).
 

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-FileCopyrightText: 2026 rpmsgd contributors
 """D-Bus activation: a private bus whose service directory holds an activation file for the
 built rpmsgd. Nothing owns org.rpmsgd.Broker1 until the first call; that call starts the
 daemon (forked by dbus-daemon from the file's Exec= line) and is answered by it; a second call

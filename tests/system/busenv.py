@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-FileCopyrightText: 2026 rpmsgd contributors
 """A private dbus-daemon and an rpmsgd on it with an empty fake kernel, for the policy and
 activation tests. Processes are tracked by pid and stopped by pid."""
 import json

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-FileCopyrightText: 2026 rpmsgd contributors
 """Named test cases for the system-integration scripts (install, unit, policy, activation).
 
 Each script runs several checks. They are reported like a GoogleTest binary: one line per case

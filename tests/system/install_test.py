@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-FileCopyrightText: 2026 rpmsgd contributors
 """DESTDIR install: the file list matches expected-install.txt, and every installed data file
 is well-formed (xmllint), the default config is valid for the installed daemon, and the
 sysusers.d/tmpfiles.d snippets do what they say when applied to a scratch root.

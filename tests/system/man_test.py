@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-FileCopyrightText: 2026 rpmsgd contributors
 """The installed man pages: each lints clean with groff (-ww: all warnings, -z: no output),
 has the NAME/SYNOPSIS/DESCRIPTION sections, a .TH matching its file name, no unfilled @...@
 placeholder, and man(1) finds it by name in the installed manual tree.

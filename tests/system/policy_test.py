@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-FileCopyrightText: 2026 rpmsgd contributors
 """The INSTALLED bus policy on a private system-type dbus-daemon: only root may own
 org.rpmsgd.Broker1; nobody may call every interface the policy lists (answered by the real
 rpmsgd, on an empty fake kernel); the rules open nothing else (other interfaces, calls without

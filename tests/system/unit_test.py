@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-FileCopyrightText: 2026 rpmsgd contributors
 """The installed systemd unit: `systemd-analyze verify` is clean, `systemd-analyze security
 --offline=true` stays at or below the recorded exposure level, and the settings the daemon and
 the issue rely on are present (Type=notify + BusName, watchdog, restart, device allow list, the

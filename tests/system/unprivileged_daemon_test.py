@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-FileCopyrightText: 2026 rpmsgd contributors
 """Rehearses the unit's privilege limits without systemd: the daemon integration cases that
 touch the kernel interfaces (processor lifecycle, firmware upload, core dumps, channels,
 endpoints) run again with rpmsgd started as root but with an empty capability bounding set and

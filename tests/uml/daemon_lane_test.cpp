@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // rpmsgd on a virtio-rpmsg transport without a remoteproc, the same cases on both targets of the
 // real-kernel lane (tests/uml/README.md): on the host against the FUSE twin (a `"remoteproc":
 // false` processor), and inside the UML guest against Linux's own rpmsg stack, whose remote is

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // The D-Bus contract (design/dbus-api.md) against dbus/*.xml, the error-name table, and the
 // generated sdbus-c++ adaptors. The table below is the contract in code: a member missing from the
 // XML, a changed signature, or an XML member the table does not know all fail here.

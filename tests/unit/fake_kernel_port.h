@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // An in-memory KernelPort for the registry's unit tests: processors, channels, control devices
 // and devcoredumps are plain vectors the test edits; every call is recorded. Endpoints are real

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // FdStore: names of stored endpoint fds, and the sd_notify messages it sends when a service
 // manager listens ($NOTIFY_SOCKET), received here on a real datagram socket.
 

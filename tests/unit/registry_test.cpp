@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // The registry against a fake kernel: what it reports, what it asks the kernel to do, and who
 // may do what. No bus, no root: a FakeKernelPort, a recording observer, a real Store in a
 // temporary directory and an inline Worker (jobs and their completions run at once).

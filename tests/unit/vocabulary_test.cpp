@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // The shared words: every state, recovery and coredump word survives a round trip through its
 // table, unknown words are refused, and the rpmsg constants agree with the uapi header.
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // librpmsgd-client: the C++ client of rpmsgd (org.rpmsgd.Broker1). Lists and manages remote
 // processors, opens channels as Endpoints, and reports events either through the caller's own

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // An endpoint of one's own on an rpmsg channel: the file descriptor rpmsgd handed over (one
 // read = one message, one write = one message of at most mtu() bytes) and the daemon's lease.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // The one exception of librpmsgd-client: an ErrorCode (every org.rpmsgd.Broker1.Error.* name,
 // the bus errors a client meets, and local failures) plus the daemon's own message.
