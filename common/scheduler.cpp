@@ -71,7 +71,7 @@ Timer Scheduler::after(uint64_t delayMs, std::function<void()> fn) {
     auto state = std::make_shared<Timer::State>();
     state->fn = std::move(fn);
     uint64_t when = nowUs() + delayMs * 1000u;
-    // Accuracy 1 us: 0 would mean sd-event's 250 ms default slack (toolchain.md).
+    // Accuracy 1 us: 0 would mean sd-event's 250 ms default slack (docs/toolchain.md).
     int r = sd_event_add_time(
         event_, &state->source, CLOCK_MONOTONIC, when, 1,
         [](sd_event_source* source, uint64_t, void* userdata) -> int {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
-// rpmsgd's configuration (design/config.md): the schema as plain structs and a pure parser from
+// rpmsgd's configuration (config/README.md): the schema as plain structs and a pure parser from
 // JSON texts to them. Reading files (main file + FILE.d/*.json drop-ins) is a thin layer on top;
 // resolving user/group names to ids lives apart, in identity.h.
 

@@ -3,7 +3,7 @@
 #pragma once
 // Drives an sdbus-c++ 1.2 connection from sd-event. sdbus-c++ 1.2 has no sd-event attach and
 // does not expose its sd_bus*, so the connection's poll data is mirrored into an io source and
-// a timer before every loop iteration (toolchain.md §1).
+// a timer before every loop iteration (docs/toolchain.md §1).
 
 #include <sdbus-c++/IConnection.h>
 

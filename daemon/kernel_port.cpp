@@ -127,7 +127,7 @@ std::vector<ProcessorSnapshot> RealKernelPort::processors() {
         out.push_back({p.id, p.name, p.state, p.firmware, p.recovery, p.coredump, true});
     }
     // Transports without a remoteproc (a hypervisor's virtio-rpmsg, GLINK/SMD edges) are
-    // published as processors named after the transport, always `attached` (dbus-api.md).
+    // published as processors named after the transport, always `attached` (docs/dbus-api.md).
     ctrlCache_ = kernel::listCtrls(paths_);
     std::set<std::string> transports;
     for (const auto& c : busDevices()) {

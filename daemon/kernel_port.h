@@ -14,7 +14,7 @@ struct ProcessorSnapshot {
     std::string id;   ///< remoteprocN, or the transport (virtioK) for transports without one
     std::string name; ///< kernel `name`
     std::string state, firmware, recovery, coredump;
-    bool remoteproc = true; ///< false: a transport without a remoteproc (dbus-api.md)
+    bool remoteproc = true; ///< false: a transport without a remoteproc (docs/dbus-api.md)
 };
 
 struct ChannelSnapshot {

@@ -284,7 +284,7 @@ void Registry::crashSeen(Processor& p, const std::string& why) {
         p.crashTimes.pop_front();
     }
     p.crashTimes.push_back(now);
-    // "Restart unless max_crashes happened within window_s" (config.md).
+    // "Restart unless max_crashes happened within window_s" (config/README.md).
     if (p.crashTimes.size() >= rule->maxCrashes) {
         noteError(p, "crash loop: " + std::to_string(p.crashTimes.size()) + " crashes within " +
                          std::to_string(rule->windowS) + " s (restart.max_crashes is " +

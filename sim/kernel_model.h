@@ -3,7 +3,7 @@
 #pragma once
 // The simulated kernel: remoteproc processors and their state machine, the virtio-rpmsg bus
 // (name service, ctrl devices, endpoint devices, TX buffers), devcoredump and debugfs, all
-// published in a Vfs tree with the kernel's names, strings and errno (kernel-abi.md). It is
+// published in a Vfs tree with the kernel's names, strings and errno (docs/kernel-abi.md). It is
 // written in one file per kernel file it mirrors; sim/README.md has the map.
 
 #include "scheduler.h"

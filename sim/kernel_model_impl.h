@@ -45,7 +45,7 @@ using rpmsgd::CoredumpMode;
 using rpmsgd::ProcessorState;
 using rpmsgd::RecoveryMode;
 
-/// The kernel's differences by version (kernel-abi.md §8).
+/// The kernel's differences by version (docs/kernel-abi.md §8).
 struct Profile {
     std::string version;
     bool startBusyWhenRunning = false; // 5.15: EBUSY; 5.19+: refcount quirk

@@ -131,7 +131,7 @@ int Simulator::Impl::boot(const std::shared_ptr<Processor>& p) {
     if (p->state == ProcessorState::Deleted) {
         return ENODEV;
     }
-    // Skip the boot when already powered up: this is the refcount quirk of kernel-abi.md §1.1.
+    // Skip the boot when already powered up: this is the refcount quirk of docs/kernel-abi.md §1.3.
     if (++p->power > 1) {
         return 0;
     }

@@ -258,7 +258,7 @@ void EptHandle::poll(RequestPtr req, PollWaiterPtr waiter) {
     } else if (!e_->rxq.empty()) {
         mask = POLLIN | POLLRDNORM;
     }
-    // virtio has no poll op: POLLOUT is never reported (kernel-abi.md §6.4).
+    // virtio has no poll op: POLLOUT is never reported (docs/kernel-abi.md §6.4).
     if (waiter) {
         e_->pollWaiter = std::move(waiter);
     }

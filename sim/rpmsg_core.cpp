@@ -64,7 +64,7 @@ Simulator::Impl::addBusDevice(const std::shared_ptr<Vdev>& v, BusDevice::Kind ki
                              return -ENODEV;
                          }
                          // driver_set_override: cut at the first newline; empty clears. It does
-                         // not rebind (kernel-abi.md §5).
+                         // not rebind (docs/kernel-abi.md §5).
                          std::string s(buf.substr(0, buf.find('\0')));
                          s = s.substr(0, s.find('\n'));
                          sb->driverOverride = s;

@@ -5,7 +5,7 @@
 // A vhost-user front end (User-Mode Linux's virtio_uml) connects to SOCKET and hands over its
 // memory and two split vrings; this backend plays the remote processor on them with the same
 // RemoteEngine, and so the same firmware behaviours, as the FUSE twin. Facts it relies on:
-// ../shared/design/real-kernel-lane.md §6.
+// docs/real-kernel-lane.md §3.
 //
 // It also serves a line-based control stream (the twin's `ctl` vocabulary without PROC): each
 // request is one line holding a JSON array of strings, each answer one line holding a JSON

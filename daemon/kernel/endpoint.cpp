@@ -58,7 +58,7 @@ std::string devPath(const Paths& paths, const std::string& device) {
 }
 
 // A ctrl device that vanished under us: its processor stopped or crashed meanwhile. That is
-// Unavailable for the caller (dbus-api.md: processor not running), not a kernel failure.
+// Unavailable for the caller (docs/dbus-api.md: processor not running), not a kernel failure.
 KernelError ctrlError(const std::string& ctrl, const std::string& what, int err) {
     if (detail::isGone(err)) {
         return KernelError(

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
-// rpmsg endpoints through /dev/rpmsg_ctrlN and /dev/rpmsgN (kernel-abi.md §6): create an
+// rpmsg endpoints through /dev/rpmsg_ctrlN and /dev/rpmsgN (docs/kernel-abi.md §6): create an
 // endpoint device with RPMSG_CREATE_EPT_IOCTL, find the /dev/rpmsgN it made (the ioctl returns
 // no index), open it, and destroy endpoints with RPMSG_DESTROY_EPT_IOCTL so that holders of the
 // fd get EPIPE. Device nodes are opened without checking S_ISCHR (the simulator's are regular

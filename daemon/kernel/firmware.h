@@ -4,7 +4,7 @@
 // Where the kernel's firmware loader would find a firmware name, and the checks its generic ELF
 // loader makes, done before the kernel sees the file so that errors name the problem
 // ("no .resource_table section") instead of `write error: Invalid argument`.
-// Search order: kernel-abi.md §1.7.
+// Search order: docs/kernel-abi.md §1.12.
 
 #include "common/firmware_image.h"
 #include "daemon/kernel/paths.h"

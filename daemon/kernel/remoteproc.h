@@ -2,7 +2,7 @@
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // remoteproc through sysfs (/sys/class/remoteproc/remoteprocN), its debugfs trace buffers and
-// the devcoredumps it leaves (/sys/class/devcoredump/devcdN). Facts: kernel-abi.md §1, §2, §4.
+// the devcoredumps it leaves (/sys/class/devcoredump/devcdN). Facts: docs/kernel-abi.md §1, §2, §4.
 //
 // Lifecycle writes are guarded: `start` is written only from `offline` or `detached`, never to
 // a processor that is already powered (running/attached, where 5.19+ silently takes a second

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // /dev/rpmsg_ctrlN: CREATE_EPT, DESTROY_EPT, CREATE_DEV, RELEASE_DEV, numbering and placement
-// (kernel-abi.md §6.1-§6.3). Eptdev numbers are relative: the kernel's numbering is the truth,
+// (docs/kernel-abi.md §6.1-§6.3). Eptdev numbers are relative: the kernel's numbering is the truth,
 // and the firmware's rpmsg-raw channel already holds one.
 
 #include "conformance_fixture.h"
@@ -175,7 +175,7 @@ TEST_F(Ctrl, UnknownCommand) {
     EXPECT_EQ(::ioctl(ctrl_.get(), _IO(0xb5, 0x21), &info), -1);
     EXPECT_EQ(errno, EINVAL);
     // The kernel copies the argument before looking at the command (rpmsg_ctrl.c; checked on
-    // 6.1, kernel-abi.md §10).
+    // 6.1, docs/kernel-abi.md §9).
     errno = 0;
     EXPECT_EQ(::ioctl(ctrl_.get(), _IO(0xb5, 0x21), nullptr), -1);
     EXPECT_EQ(errno, EFAULT);

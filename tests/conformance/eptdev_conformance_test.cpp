@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
-// /dev/rpmsgN endpoint semantics and TX buffers (kernel-abi.md §6.4, §7). The eptdev under test
+// /dev/rpmsgN endpoint semantics and TX buffers (docs/kernel-abi.md §6.4, §7). The eptdev under test
 // is made with CREATE_EPT and sends to the firmware's echo service (TX tests: to its sink).
 
 #include "conformance_fixture.h"
@@ -109,7 +109,7 @@ TEST_F(Eptdev, ShortReadTruncatesAndDropsTheRest) {
 }
 
 // Target-dependent: rpmsg_char's read_iter runs for a 0-byte read and drops one message
-// (kernel-abi.md §6.4); FUSE never forwards a 0-byte read, so the twin keeps it (sim README).
+// (docs/kernel-abi.md §6.4); FUSE never forwards a 0-byte read, so the twin keeps it (sim README).
 TEST_F(Eptdev, ZeroLengthReadReturnsZeroAndDropsAMessage) {
     Fd fd = openDev(dev_, O_RDWR | O_NONBLOCK);
     ASSERT_EQ(::write(fd.get(), "x", 1), 1);
@@ -295,7 +295,7 @@ TEST_F(Eptdev, UnknownIoctlsAndFlowControl) {
         EXPECT_EQ(errno, EINVAL);
         return;
     }
-    // 6.6 (kernel-abi.md §6.4): GET puts the remote-restricted flag, 0 on a fresh endpoint. SET
+    // 6.6 (docs/kernel-abi.md §6.4): GET puts the remote-restricted flag, 0 on a fresh endpoint. SET
     // takes its value as the argument itself; above 1 is EINVAL, and virtio implements no flow
     // control, so 0 and 1 are EOPNOTSUPP.
     int flow = -1;

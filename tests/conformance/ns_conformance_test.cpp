@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // The name service: remote announcements create and destroy rpmsg channels, and rpmsg_char
-// binds those named rpmsg-raw (kernel-abi.md §5, §6.4, §7 "Name service"). Announced addresses
+// binds those named rpmsg-raw (docs/kernel-abi.md §5, §6.4, §7 "Name service"). Announced addresses
 // stay below 1024, clear of Linux's dynamic addresses.
 
 #include "conformance_fixture.h"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // sysfs as rpmsg users see it: bus device names and attribute strings, class devices, the
-// drivers directory (kernel-abi.md §5, §6.1, §10).
+// drivers directory (docs/kernel-abi.md §5, §6.1, §10).
 
 #include "conformance_fixture.h"
 

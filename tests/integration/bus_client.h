@@ -32,7 +32,7 @@ inline constexpr const char* EndpointIface = "org.rpmsgd.Broker1.Endpoint";
 inline constexpr const char* ObjectManagerIface = "org.freedesktop.DBus.ObjectManager";
 inline constexpr const char* PropertiesIface = "org.freedesktop.DBus.Properties";
 
-/// @brief Error names (dbus-api.md "Errors").
+/// @brief Error names (docs/dbus-api.md "Errors").
 namespace err {
 inline const std::string NotFound = "org.rpmsgd.Broker1.Error.NotFound";
 inline const std::string InvalidArgument = "org.rpmsgd.Broker1.Error.InvalidArgument";

@@ -25,7 +25,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// The bus of toolchain.md §4: system-like (EXTERNAL auth, default deny for method calls), with
+// The bus of docs/toolchain.md §4: system-like (EXTERNAL auth, default deny for method calls), with
 // our real policy file included after the defaults, so its allow rules decide.
 std::string busConfig(const std::string& policy) {
     return R"(<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"

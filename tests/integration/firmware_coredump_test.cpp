@@ -157,7 +157,7 @@ TEST_F(Coredumps, CrashSavesTheCoreAndSignalsItsPath) {
         rec.waitFor([&](const Signal& s) { return s.member == "Crashed" && s.path == p; }, 5s);
     ASSERT_TRUE(crashed) << rec.describe();
     // The crash may be seen (in the state) before the kernel has the dump: then Crashed carries
-    // no path, and LastCoredump changes once the dump is taken (dbus-api.md, Crashed).
+    // no path, and LastCoredump changes once the dump is taken (docs/dbus-api.md, Crashed).
     auto saved = rec.waitFor(
         [&](const Signal& s) {
             if (s.path != p) {

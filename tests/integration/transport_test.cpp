@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
-// Transports without a remoteproc (dbus-api.md, last section): a virtio-rpmsg device with no
+// Transports without a remoteproc (docs/dbus-api.md, last section): a virtio-rpmsg device with no
 // remoteproc parent — here rpmsg-sim's `"remoteproc": false` processor, laid out like a
 // virtio-mmio device — is published as a Processor named after the transport, always
 // `attached`; its lifecycle methods are InvalidState; channels, Open, OpenEndpoint and

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
-// devcoredump through daemon/kernel against rpmsg-sim (kernel-abi.md §4).
+// devcoredump through daemon/kernel against rpmsg-sim (docs/kernel-abi.md §4).
 
 #include "daemon/kernel/error.h"
 #include "daemon/kernel/remoteproc.h"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // Endpoints through daemon/kernel against rpmsg-sim: CREATE_EPT + finding the new /dev/rpmsgN,
-// destroy, non-blocking opens, stale endpoint devices (kernel-abi.md §6.3, §6.4).
+// destroy, non-blocking opens, stale endpoint devices (docs/kernel-abi.md §6.3, §6.4).
 
 #include "daemon/kernel/endpoint.h"
 #include "daemon/kernel/error.h"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // remoteproc through daemon/kernel against rpmsg-sim: snapshots, guarded start/stop, exact
-// error messages, traces, and processors vanishing during a scan (kernel-abi.md §1, §2).
+// error messages, traces, and processors vanishing during a scan (docs/kernel-abi.md §1, §2).
 
 #include "daemon/kernel/error.h"
 #include "daemon/kernel/firmware.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
-// Channels and control devices through daemon/kernel against rpmsg-sim (kernel-abi.md §5,
+// Channels and control devices through daemon/kernel against rpmsg-sim (docs/kernel-abi.md §5,
 // §6.1, §8), including the 5.15 profile.
 
 #include "daemon/kernel/endpoint.h"

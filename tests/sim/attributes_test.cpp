@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // remoteproc sysfs attributes: the default tree, exact strings, modes and write parsing
-// (kernel-abi.md §1, simulator.md "Attribute reads return the kernel's exact words").
+// (docs/kernel-abi.md §1, docs/simulator.md "Attribute reads return the kernel's exact words").
 
 #include "sim_fixture.h"
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // rpmsg bus devices on the twin only: placement under a remoteproc, firmwares with several
-// services, and a transport without a remoteproc (kernel-abi.md §5, §7 "Name service"). The
+// services, and a transport without a remoteproc (docs/kernel-abi.md §5, §7 "Name service"). The
 // attributes, the name service and the rpmsg-raw binding both targets share are
 // rpmsg-conformance's (sysfs_conformance_test.cpp, ns_conformance_test.cpp).
 

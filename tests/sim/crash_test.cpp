@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
-// Crash, recovery and devcoredump (kernel-abi.md §1.3, §1.4, §1.9, §4; simulator.md "Crash").
+// Crash, recovery and devcoredump (docs/kernel-abi.md §1.7, §1.8, §1.10, §4; docs/simulator.md "Crash").
 
 #include "sim_fixture.h"
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // /dev/rpmsg_ctrlN on the twin only: what the dump shows of an eptdev's address, and the
-// eptdevs going with the remoteproc (kernel-abi.md §6.1-§6.3). The ioctls, numbering and
+// eptdevs going with the remoteproc (docs/kernel-abi.md §6.1-§6.3). The ioctls, numbering and
 // placement both targets share are rpmsg-conformance's (ctrl_conformance_test.cpp).
 
 #include "sim_fixture.h"

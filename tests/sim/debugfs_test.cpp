@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
-// debugfs: sys/kernel/debug/remoteproc/remoteprocN (kernel-abi.md §2).
+// debugfs: sys/kernel/debug/remoteproc/remoteprocN (docs/kernel-abi.md §2).
 
 #include "sim_fixture.h"
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
-// Checks of an eptdev fd that tests/sim and rpmsg-conformance share (kernel-abi.md §6.4): what
+// Checks of an eptdev fd that tests/sim and rpmsg-conformance share (docs/kernel-abi.md §6.4): what
 // a dead one answers, and a read() or write() that a test expects to block. Header-only, for
 // GoogleTest.
 

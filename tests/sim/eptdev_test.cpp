@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // /dev/rpmsgN on the twin only: remoteproc stop, FUSE, the dump and the twin's configurable TX
-// timeout (kernel-abi.md §6.4, §7; sim README for ETIMEDOUT). The endpoint semantics both
+// timeout (docs/kernel-abi.md §6.4, §7; sim README for ETIMEDOUT). The endpoint semantics both
 // targets share are rpmsg-conformance's (tests/conformance/eptdev_conformance_test.cpp).
 
 #include "eptdev_checks.h"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // start/stop: synchronous boot errors, the devices that exist when `start` returns, the
-// asynchronous channel announcements, the 6.6 power refcount, teardown (kernel-abi.md §1.1,
+// asynchronous channel announcements, the 6.6 power refcount, teardown (docs/kernel-abi.md §1.3,
 // §1.6, §3, §6.4 "Remote goes away", §7).
 
 #include "common/firmware_image.h"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // `rpmsg-sim mkfw`: real, readelf-clean ELF images from behaviour specs (sim README "Simulated
-// firmware"; kernel-abi.md §3). These need no mount, only the binary.
+// firmware"; docs/kernel-abi.md §3). These need no mount, only the binary.
 
 #include "common/firmware_image.h"
 #include "sim_fixture.h"

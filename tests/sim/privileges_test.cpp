@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // Kernel-like permissions under allow_other,default_permissions: an unprivileged process reads
-// attributes but cannot open the nodes itself; an fd handed to it works (simulator.md
+// attributes but cannot open the nodes itself; an fd handed to it works (docs/simulator.md
 // "Command line").
 
 #include "sim_fixture.h"

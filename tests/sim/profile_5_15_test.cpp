@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
-// The 5.15 profile (`--kernel 5.15`): kernel-abi.md §8.
+// The 5.15 profile (`--kernel 5.15`): docs/kernel-abi.md §8.
 
 #include "sim_fixture.h"
 

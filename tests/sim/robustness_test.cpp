@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
-// The sim survives hostile clients and always leaves a clean mount table (simulator.md
+// The sim survives hostile clients and always leaves a clean mount table (docs/simulator.md
 // "Command line": never leaves a stale mount; "A blocked read ... must honour signals").
 
 #include "sim_fixture.h"

@@ -2,7 +2,7 @@
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // The rpmsg uapi as the tests use it: the installed <linux/rpmsg.h>, plus the 6.6 flow-control
-// ioctls when the installed header predates them (values from kernel-abi.md §6.2).
+// ioctls when the installed header predates them (values from docs/kernel-abi.md §6.2).
 
 #include <linux/ioctl.h>
 #include <linux/rpmsg.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // --uevents: kernel-format uevents on the udev netlink group, seen by sd_device_monitor, and
-// only inside a private network namespace (simulator.md "--uevents"; toolchain.md §3).
+// only inside a private network namespace (docs/simulator.md "--uevents"; docs/toolchain.md §3).
 
 #include "sim_fixture.h"
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // `rpmsg-sim remote --vhost-user` against a front end written here (the part of UML's
-// virtio_uml that matters: the handshake of real-kernel-lane.md §6, guest memory in a memfd,
+// virtio_uml that matters: the handshake of docs/real-kernel-lane.md §3, guest memory in a memfd,
 // two split vrings), so the backend's protocol, ring handling and bad-input paths run in the
 // normal suite and under the sanitizers, without a kernel. No root needed.
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
-// The D-Bus contract (design/dbus-api.md) against dbus/*.xml, the error-name table, and the
+// The D-Bus contract (docs/dbus-api.md) against dbus/*.xml, the error-name table, and the
 // generated sdbus-c++ adaptors. The table below is the contract in code: a member missing from the
 // XML, a changed signature, or an XML member the table does not know all fail here.
 
@@ -241,7 +241,7 @@ std::string dbusFile(const std::string& name) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The contract (design/dbus-api.md), version 1. Output-argument names are ours (the contract
+// The contract (docs/dbus-api.md), version 1. Output-argument names are ours (the contract
 // gives only their types) except where it names them (processors, channels, fd/endpoint/mtu).
 
 struct Arg {
@@ -456,7 +456,7 @@ TEST_P(DbusContractXml, HasEverySignalWithItsExactSignature) {
     }
 }
 
-// Additions are allowed by the contract, but they must be made on purpose: in dbus-api.md and in
+// Additions are allowed by the contract, but they must be made on purpose: in docs/dbus-api.md and in
 // the table above. This also catches a misspelt member that would otherwise only be "missing".
 TEST_P(DbusContractXml, HasNoMemberTheContractDoesNotKnow) {
     std::set<std::string> known;
@@ -469,10 +469,10 @@ TEST_P(DbusContractXml, HasNoMemberTheContractDoesNotKnow) {
     for (const auto& child : iface_->children)
         EXPECT_TRUE(known.count(child.name + " " + child.attr("name")))
             << GetParam().name() << ": " << child.name << " " << child.attr("name")
-            << " is not in dbus-api.md's table (add it there and here)";
+            << " is not in docs/dbus-api.md's table (add it there and here)";
 }
 
-// toolchain.md: sdbus-c++ 1.2 rejects a vtable whose method args are only partly named.
+// docs/toolchain.md: sdbus-c++ 1.2 rejects a vtable whose method args are only partly named.
 TEST_P(DbusContractXml, NamesEveryArgument) {
     for (const auto& child : iface_->children)
         for (const auto* a : child.all("arg"))
@@ -571,7 +571,7 @@ TEST(DbusContractPolicy, OnlyRootOwnsAndEveryoneMaySendToOurInterfaces) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Errors: one table, complete, round-tripping, with the names of dbus-api.md.
+// Errors: one table, complete, round-tripping, with the names of docs/dbus-api.md.
 
 using rpmsgd::allErrorCodes;
 using rpmsgd::Error;

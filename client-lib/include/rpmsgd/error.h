@@ -12,7 +12,7 @@
 
 namespace rpmsgd::client {
 
-/// @brief Why a call failed. The first ten are rpmsgd's own errors (dbus-api.md "Errors").
+/// @brief Why a call failed. The first ten are rpmsgd's own errors (docs/dbus-api.md "Errors").
 enum class ErrorCode {
     NotFound,        ///< no such processor, channel, firmware file or trace buffer
     InvalidArgument, ///< a bad argument (rejected by rpmsgd or by this library)
