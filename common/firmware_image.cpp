@@ -67,16 +67,18 @@ struct OutOfBounds {};
 
 template <typename T>
 T load(std::span<const uint8_t> bytes, uint64_t offset) {
-    if (!fits(offset, sizeof(T), bytes.size()))
+    if (!fits(offset, sizeof(T), bytes.size())) {
         throw OutOfBounds{};
+    }
     T v{};
     std::memcpy(&v, bytes.data() + offset, sizeof v);
     return v;
 }
 
 uint8_t byteAt(std::span<const uint8_t> bytes, uint64_t offset) {
-    if (offset >= bytes.size())
+    if (offset >= bytes.size()) {
         throw OutOfBounds{};
+    }
     return bytes[offset];
 }
 
@@ -117,8 +119,9 @@ Program readProgram(std::span<const uint8_t> bytes, uint64_t offset) {
 
 // A char[32] field, which need not be NUL-terminated.
 std::string fixedName(std::span<const uint8_t> bytes, uint64_t offset) {
-    if (!fits(offset, NameSize, bytes.size()))
+    if (!fits(offset, NameSize, bytes.size())) {
         throw OutOfBounds{};
+    }
     const auto* p = reinterpret_cast<const char*>(bytes.data() + offset);
     return std::string(p, strnlen(p, NameSize));
 }
@@ -128,16 +131,21 @@ public:
     explicit Parser(std::span<const uint8_t> bytes) : bytes_(bytes) {}
 
     ParseResult run() {
-        if (auto problem = sanityCheck())
+        if (auto problem = sanityCheck()) {
             return fail(std::move(*problem));
-        if (auto problem = readSections())
+        }
+        if (auto problem = readSections()) {
             return fail(std::move(*problem));
-        if (auto problem = loadResourceTable())
+        }
+        if (auto problem = loadResourceTable()) {
             return fail(std::move(*problem));
-        if (auto problem = handleResources())
+        }
+        if (auto problem = handleResources()) {
             return fail(std::move(*problem));
-        if (auto problem = loadSegments())
+        }
+        if (auto problem = loadSegments()) {
             return fail(std::move(*problem));
+        }
         readBehaviour();
         ParseResult r;
         r.image = std::move(image_);
@@ -150,18 +158,22 @@ private:
     // rproc_elf_sanity_check, in its order.
     Message sanityCheck() {
         const uint64_t size = bytes_.size();
-        if (size < sizeof(Elf32_Ehdr))
+        if (size < sizeof(Elf32_Ehdr)) {
             return strprintf("image is too small (%llu bytes; an ELF header needs %zu)", ull(size),
                              sizeof(Elf32_Ehdr));
-        if (std::memcmp(bytes_.data(), ELFMAG, SELFMAG) != 0)
+        }
+        if (std::memcmp(bytes_.data(), ELFMAG, SELFMAG) != 0) {
             return std::string("not an ELF file (bad magic)");
+        }
         const uint8_t cls = bytes_[EI_CLASS];
-        if (cls != ELFCLASS32 && cls != ELFCLASS64)
+        if (cls != ELFCLASS32 && cls != ELFCLASS64) {
             return strprintf("unsupported ELF class %u (only ELFCLASS32 and ELFCLASS64 are valid)",
                              cls);
-        if (cls == ELFCLASS64 && size < sizeof(Elf64_Ehdr))
+        }
+        if (cls == ELFCLASS64 && size < sizeof(Elf64_Ehdr)) {
             return strprintf("image is too small for an ELF64 header (%llu bytes; it needs %zu)",
                              ull(size), sizeof(Elf64_Ehdr));
+        }
         const uint8_t hostData =
             std::endian::native == std::endian::little ? ELFDATA2LSB : ELFDATA2MSB;
         const uint8_t data = bytes_[EI_DATA];
@@ -179,16 +191,19 @@ private:
         image_.entry = header_.entry;
 
         // The kernel insists on room for one section header at e_shoff (even when e_shnum is 0).
-        if (!fits(header_.shoff, shdrSize(), size))
+        if (!fits(header_.shoff, shdrSize(), size)) {
             return strprintf("image is too small: the section header table at offset 0x%llx "
                              "does not fit in the file (%llu bytes)",
                              ull(header_.shoff), ull(size));
-        if (header_.phnum == 0)
+        }
+        if (header_.phnum == 0) {
             return std::string("no loadable segments (the ELF header has no program headers)");
-        if (header_.phoff > size)
+        }
+        if (header_.phoff > size) {
             return strprintf("the program header table offset 0x%llx is beyond the end of the "
                              "file (%llu bytes)",
                              ull(header_.phoff), ull(size));
+        }
         return std::nullopt;
     }
 
@@ -198,28 +213,32 @@ private:
     // The kernel walks e_shnum headers and the name table without bounds checks; refuse
     // what it would read out of bounds.
     Message readSections() {
-        if (header_.shnum == 0)
+        if (header_.shnum == 0) {
             return std::string("no .resource_table section (the image has no section headers)");
+        }
         const uint64_t size = bytes_.size();
         const uint64_t tableBytes = uint64_t{header_.shnum} * shdrSize();
-        if (!fits(header_.shoff, tableBytes, size))
+        if (!fits(header_.shoff, tableBytes, size)) {
             return strprintf("the section header table is truncated: %u headers at offset 0x%llx "
                              "need %llu bytes, the file has %llu",
                              header_.shnum, ull(header_.shoff), ull(tableBytes), ull(size));
+        }
         sections_.reserve(header_.shnum);
         for (uint64_t i = 0; i < header_.shnum; ++i) {
             const uint64_t at = header_.shoff + i * shdrSize();
             sections_.push_back(is64_ ? readSection<Elf64_Shdr>(bytes_, at)
                                       : readSection<Elf32_Shdr>(bytes_, at));
         }
-        if (header_.shstrndx >= header_.shnum)
+        if (header_.shstrndx >= header_.shnum) {
             return strprintf("the section name table index %u is out of range (%u sections)",
                              header_.shstrndx, header_.shnum);
+        }
         const Section& names = sections_[header_.shstrndx];
-        if (names.type != SHT_NOBITS && !fits(names.offset, names.size, size))
+        if (names.type != SHT_NOBITS && !fits(names.offset, names.size, size)) {
             return strprintf("the section name table (offset 0x%llx, size 0x%llx) extends beyond "
                              "the end of the file (%llu bytes)",
                              ull(names.offset), ull(names.size), ull(size));
+        }
         names_ = names.type == SHT_NOBITS ? std::span<const uint8_t>()
                                           : bytes_.subspan(names.offset, names.size);
         return std::nullopt;
@@ -227,48 +246,58 @@ private:
 
     // A name must lie, NUL-terminated, inside the name table; anything else matches nothing.
     std::string_view sectionName(const Section& s) const {
-        if (s.name >= names_.size())
+        if (s.name >= names_.size()) {
             return {};
+        }
         const auto* start = reinterpret_cast<const char*>(names_.data()) + s.name;
         const size_t max = names_.size() - s.name;
         const size_t len = strnlen(start, max);
-        if (len == max)
+        if (len == max) {
             return {};
+        }
         return std::string_view(start, len);
     }
 
     const Section* findSection(std::string_view name) const {
-        for (const auto& s : sections_)
-            if (sectionName(s) == name)
+        for (const auto& s : sections_) {
+            if (sectionName(s) == name) {
                 return &s;
+            }
+        }
         return nullptr;
     }
 
     // find_table: the first section of that name decides, valid or not.
     Message loadResourceTable() {
         const Section* s = findSection(ResourceTableName);
-        if (!s)
+        if (!s) {
             return std::string("no .resource_table section");
-        if (!fits(s->offset, s->size, bytes_.size()))
+        }
+        if (!fits(s->offset, s->size, bytes_.size())) {
             return strprintf("the resource table is truncated: the .resource_table section "
                              "(offset 0x%llx, size 0x%llx) extends beyond the end of the file "
                              "(%zu bytes)",
                              ull(s->offset), ull(s->size), bytes_.size());
-        if (s->size < TableHeaderSize)
+        }
+        if (s->size < TableHeaderSize) {
             return strprintf("the resource table has no header: the .resource_table section is "
                              "%llu bytes, the header needs %llu",
                              ull(s->size), ull(TableHeaderSize));
+        }
         table_ = bytes_.subspan(s->offset, s->size);
         const auto ver = load<uint32_t>(table_, 0);
-        if (ver != 1)
+        if (ver != 1) {
             return strprintf("unsupported resource table version %u (only version 1 exists)", ver);
-        if (load<uint32_t>(table_, 8) != 0 || load<uint32_t>(table_, 12) != 0)
+        }
+        if (load<uint32_t>(table_, 8) != 0 || load<uint32_t>(table_, 12) != 0) {
             return std::string("the resource table has non-zero reserved header bytes");
+        }
         const auto num = load<uint32_t>(table_, 4);
-        if (TableHeaderSize + 4 * uint64_t{num} > table_.size())
+        if (TableHeaderSize + 4 * uint64_t{num} > table_.size()) {
             return strprintf("the resource table is incomplete: %u entry offsets do not fit in "
                              "its %zu bytes",
                              num, table_.size());
+        }
         image_.hasResourceTable = true;
         return std::nullopt;
     }
@@ -279,10 +308,11 @@ private:
         const auto num = load<uint32_t>(table_, 4);
         for (uint32_t i = 0; i < num; ++i) {
             const auto offset = load<uint32_t>(table_, TableHeaderSize + 4 * uint64_t{i});
-            if (uint64_t{offset} + RscHeaderSize > tableSize)
+            if (uint64_t{offset} + RscHeaderSize > tableSize) {
                 return strprintf("the resource table is truncated: entry %u at offset %u lies "
                                  "outside the %llu-byte table",
                                  i, offset, ull(tableSize));
+            }
             const uint64_t avail = tableSize - offset - RscHeaderSize;
             const uint64_t body = offset + RscHeaderSize;
             Resource r;
@@ -309,49 +339,55 @@ private:
                     break;
                 }
             }
-            if (problem)
+            if (problem) {
                 return problem;
+            }
             image_.resources.push_back(std::move(r));
         }
         return std::nullopt;
     }
 
     Message memoryEntry(Resource& r, uint32_t i, const char* kind, uint64_t body, uint64_t avail) {
-        if (avail < CarveoutSize)
+        if (avail < CarveoutSize) {
             return strprintf("the %s resource (entry %u) is truncated: it needs %llu bytes, the "
                              "table has %llu left",
                              kind, i, ull(CarveoutSize), ull(avail));
+        }
         r.da = load<uint32_t>(table_, body);
         r.pa = load<uint32_t>(table_, body + 4);
         r.len = load<uint32_t>(table_, body + 8);
         r.flags = load<uint32_t>(table_, body + 12);
         r.reserved = load<uint32_t>(table_, body + 16);
         r.name = fixedName(table_, body + 20);
-        if (r.reserved != 0)
+        if (r.reserved != 0) {
             return strprintf("the %s resource (entry %u) has non-zero reserved bytes", kind, i);
+        }
         return std::nullopt;
     }
 
     Message traceEntry(Resource& r, uint32_t i, uint64_t body, uint64_t avail) {
-        if (avail < TraceSize)
+        if (avail < TraceSize) {
             return strprintf("the trace resource (entry %u) is truncated: it needs %llu bytes, "
                              "the table has %llu left",
                              i, ull(TraceSize), ull(avail));
+        }
         r.da = load<uint32_t>(table_, body);
         r.len = load<uint32_t>(table_, body + 4);
         r.reserved = load<uint32_t>(table_, body + 8);
         r.name = fixedName(table_, body + 12);
-        if (r.reserved != 0)
+        if (r.reserved != 0) {
             return strprintf("the trace resource (entry %u) has non-zero reserved bytes", i);
+        }
         return std::nullopt;
     }
 
     Message vdevEntry(Resource& r, uint32_t i, uint64_t body, uint64_t avail) {
         // The kernel reads num_of_vrings before checking; we check that the fixed part is there.
-        if (avail < VdevSize)
+        if (avail < VdevSize) {
             return strprintf("the vdev resource (entry %u) is truncated: it needs at least %llu "
                              "bytes, the table has %llu left",
                              i, ull(VdevSize), ull(avail));
+        }
         r.id = load<uint32_t>(table_, body);
         r.notifyId = load<uint32_t>(table_, body + 4);
         r.dfeatures = load<uint32_t>(table_, body + 8);
@@ -360,16 +396,19 @@ private:
         r.status = byteAt(table_, body + 20);
         const uint8_t numVrings = byteAt(table_, body + 21);
         const uint64_t need = VdevSize + numVrings * VringSize + r.configLen;
-        if (need > avail)
+        if (need > avail) {
             return strprintf("the vdev resource (entry %u) is truncated: %u vrings and %u config "
                              "bytes need %llu bytes, the table has %llu left",
                              i, numVrings, r.configLen, ull(need), ull(avail));
-        if (byteAt(table_, body + 22) != 0 || byteAt(table_, body + 23) != 0)
+        }
+        if (byteAt(table_, body + 22) != 0 || byteAt(table_, body + 23) != 0) {
             return strprintf("the vdev resource (entry %u) has non-zero reserved bytes", i);
-        if (numVrings > MaxVrings)
+        }
+        if (numVrings > MaxVrings) {
             return strprintf("the vdev resource (entry %u) has %u vrings; at most %zu are "
                              "supported",
                              i, numVrings, MaxVrings);
+        }
         for (uint32_t v = 0; v < numVrings; ++v) {
             const uint64_t at = body + VdevSize + v * VringSize;
             Vring vr;
@@ -378,10 +417,11 @@ private:
             vr.num = load<uint32_t>(table_, at + 8);
             vr.notifyId = load<uint32_t>(table_, at + 12);
             vr.pa = load<uint32_t>(table_, at + 16);
-            if (vr.num == 0 || vr.align == 0)
+            if (vr.num == 0 || vr.align == 0) {
                 return strprintf("vring %u of the vdev resource (entry %u) is invalid: num %u, "
                                  "align %u (both must be non-zero)",
                                  v, i, vr.num, vr.align);
+            }
             r.vrings.push_back(vr);
         }
         return std::nullopt;
@@ -391,25 +431,29 @@ private:
     Message loadSegments() {
         const uint64_t size = bytes_.size();
         const uint64_t tableBytes = uint64_t{header_.phnum} * phdrSize();
-        if (!fits(header_.phoff, tableBytes, size))
+        if (!fits(header_.phoff, tableBytes, size)) {
             return strprintf("the program header table is truncated: %u headers at offset 0x%llx "
                              "need %llu bytes, the file has %llu",
                              header_.phnum, ull(header_.phoff), ull(tableBytes), ull(size));
+        }
         for (uint32_t i = 0; i < header_.phnum; ++i) {
             const uint64_t at = header_.phoff + i * phdrSize();
             const Program p =
                 is64_ ? readProgram<Elf64_Phdr>(bytes_, at) : readProgram<Elf32_Phdr>(bytes_, at);
             // Since 5.19 empty segments are skipped with the non-loadable ones, before any check.
-            if (p.type != PT_LOAD || p.memsz == 0)
+            if (p.type != PT_LOAD || p.memsz == 0) {
                 continue;
-            if (p.filesz > p.memsz)
+            }
+            if (p.filesz > p.memsz) {
                 return strprintf("segment %u is invalid: its file size 0x%llx exceeds its memory "
                                  "size 0x%llx",
                                  i, ull(p.filesz), ull(p.memsz));
-            if (!fits(p.offset, p.filesz, size))
+            }
+            if (!fits(p.offset, p.filesz, size)) {
                 return strprintf("segment %u is truncated: its data (offset 0x%llx, size 0x%llx) "
                                  "extends beyond the end of the file (0x%llx bytes)",
                                  i, ull(p.offset), ull(p.filesz), ull(size));
+            }
             if constexpr (sizeof(size_t) < sizeof(uint64_t)) {
                 if (p.memsz > std::numeric_limits<size_t>::max()) {
                     return strprintf("segment %u is too large (0x%llx bytes)", i, ull(p.memsz));
@@ -424,13 +468,15 @@ private:
     // Not a kernel check: a missing or unreadable section just means "no behaviour".
     void readBehaviour() {
         const Section* s = findSection(BehaviourSectionName);
-        if (!s || s->type == SHT_NOBITS || !fits(s->offset, s->size, bytes_.size()))
+        if (!s || s->type == SHT_NOBITS || !fits(s->offset, s->size, bytes_.size())) {
             return;
+        }
         const auto* p = reinterpret_cast<const char*>(bytes_.data() + s->offset);
         std::string text(p, s->size);
         // Tolerate a C-style terminator written by other tools.
-        while (!text.empty() && text.back() == '\0')
+        while (!text.empty() && text.back() == '\0') {
             text.pop_back();
+        }
         image_.behaviour = std::move(text);
     }
 
@@ -451,8 +497,9 @@ public:
     explicit Writer(std::vector<uint8_t>& out) : out_(out) {}
 
     void ensure(uint64_t end) {
-        if (out_.size() < end)
+        if (out_.size() < end) {
             out_.resize(end, 0);
+        }
     }
     void put8(uint64_t at, uint8_t v) {
         ensure(at + 1);
@@ -463,22 +510,25 @@ public:
     void put64(uint64_t at, uint64_t v) { putLe(at, v, 8); }
     // An ELF "address-sized" field: Elf32_Addr/Off or Elf64_Addr/Off.
     void putAddr(uint64_t at, uint64_t v, bool is64) {
-        if (is64)
+        if (is64) {
             put64(at, v);
-        else
+        } else {
             put32(at, static_cast<uint32_t>(v));
+        }
     }
     void putBytes(uint64_t at, const void* data, size_t len) {
         ensure(at + len);
-        if (len)
+        if (len) {
             std::memcpy(out_.data() + at, data, len);
+        }
     }
 
 private:
     void putLe(uint64_t at, uint64_t v, unsigned width) {
         ensure(at + width);
-        for (unsigned i = 0; i < width; ++i)
+        for (unsigned i = 0; i < width; ++i) {
             out_[at + i] = static_cast<uint8_t>(v >> (8 * i));
+        }
     }
     std::vector<uint8_t>& out_;
 };
@@ -580,8 +630,9 @@ std::vector<uint8_t> buildImage(const BuildOptions& o, Layout& layout) {
         w.put32(0, static_cast<uint32_t>(LoadAddress + 0x8000));
         w.put32(4, static_cast<uint32_t>(LoadAddress + 8 + 1));
         w.put16(8, 0xE7FE);
-        for (uint64_t at = 10; at < 16; at += 2)
+        for (uint64_t at = 10; at < 16; at += 2) {
             w.put16(at, 0xBF00); // nop
+        }
     }
 
     layout.phoff = eo.ehdrSize;
@@ -602,8 +653,9 @@ std::vector<uint8_t> buildImage(const BuildOptions& o, Layout& layout) {
     uint64_t memsz = filesz;
     if (withTable && o.traceLen > 0) {
         const uint64_t traceEnd = traceDa - LoadAddress + o.traceLen;
-        if (LoadAddress + traceEnd <= std::numeric_limits<uint32_t>::max())
+        if (LoadAddress + traceEnd <= std::numeric_limits<uint32_t>::max()) {
             memsz = traceEnd;
+        }
     }
 
     std::vector<SectionSpec> sections;
@@ -626,8 +678,9 @@ std::vector<uint8_t> buildImage(const BuildOptions& o, Layout& layout) {
     sections.push_back({".shstrtab", SHT_STRTAB, 0, 0, 0, 0, 1, 0});
     std::string names(1, '\0');
     for (auto& s : sections) {
-        if (s.name.empty())
+        if (s.name.empty()) {
             continue;
+        }
         s.nameOffset = static_cast<uint32_t>(names.size());
         names += s.name;
         names += '\0';
@@ -686,11 +739,14 @@ std::vector<uint8_t> buildImage(const BuildOptions& o, Layout& layout) {
     }
 
     w.putBytes(textOffset, text.data(), text.size());
-    if (withTable)
+    if (withTable) {
         w.putBytes(tableOffset, table.data(), table.size());
-    for (const auto& s : sections)
-        if (s.name == BehaviourSectionName)
+    }
+    for (const auto& s : sections) {
+        if (s.name == BehaviourSectionName) {
             w.putBytes(s.offset, o.behaviour.data(), o.behaviour.size());
+        }
+    }
     w.putBytes(sections.back().offset, names.data(), names.size());
 
     for (size_t i = 0; i < sections.size(); ++i) {
@@ -745,10 +801,11 @@ void plantDefect(std::vector<uint8_t>& out, const BuildOptions& o, const Layout&
         // Cut the section in the middle of the vdev entry's fixed part.
         const uint64_t cut = layout.vdevEntryOffset + RscHeaderSize + VdevSize / 2;
         const uint64_t sh = layout.shoff + static_cast<uint64_t>(layout.tableSection) * eo.shdrSize;
-        if (layout.is64)
+        if (layout.is64) {
             w.put64(sh + 32, cut);
-        else
+        } else {
             w.put32(sh + 20, static_cast<uint32_t>(cut));
+        }
         break;
     }
     case Defect::BadResourceTableVersion:
@@ -809,8 +866,9 @@ ParseResult parse(std::span<const uint8_t> bytes) {
 }
 
 std::string describeResourceTable(const Image* image) {
-    if (!image || !image->hasResourceTable)
+    if (!image || !image->hasResourceTable) {
         return "No resource table found\n";
+    }
     static const char* const types[] = {"carveout", "devmem", "trace", "vdev"};
     std::string out;
     int i = 0;
@@ -866,23 +924,28 @@ std::string describeResourceTable(const Image* image) {
 }
 
 std::optional<Defect> defectFromName(const std::string& name) {
-    for (const auto& d : DefectNames)
-        if (name == d.name)
+    for (const auto& d : DefectNames) {
+        if (name == d.name) {
             return d.defect;
+        }
+    }
     return std::nullopt;
 }
 
 const char* defectName(Defect defect) {
-    for (const auto& d : DefectNames)
-        if (d.defect == defect)
+    for (const auto& d : DefectNames) {
+        if (d.defect == defect) {
             return d.name;
+        }
+    }
     return "none";
 }
 
 std::vector<std::string> defectNames() {
     std::vector<std::string> names;
-    for (const auto& d : DefectNames)
+    for (const auto& d : DefectNames) {
         names.emplace_back(d.name);
+    }
     return names;
 }
 

@@ -57,8 +57,9 @@ std::string describe(const Json& v) {
 std::string joined(std::initializer_list<const char*> words) {
     std::string out;
     for (const char* w : words) {
-        if (!out.empty())
+        if (!out.empty()) {
             out += ", ";
+        }
         out += w;
     }
     return out;
@@ -68,8 +69,9 @@ std::string joined(std::initializer_list<const char*> words) {
 std::string alternatives(const std::vector<std::string_view>& words) {
     std::string out;
     for (size_t i = 0; i < words.size(); ++i) {
-        if (i > 0)
+        if (i > 0) {
             out += i + 1 == words.size() ? " or " : ", ";
+        }
         out += cat("\"", words[i], "\"");
     }
     return out;
@@ -80,22 +82,26 @@ std::string globProblem(const std::string& glob) {
     for (size_t i = 0; i < glob.size(); ++i) {
         const char c = glob[i];
         if (c == '\\') {
-            if (++i == glob.size())
+            if (++i == glob.size()) {
                 return "dangling '\\' at the end of glob pattern";
+            }
         } else if (c == '[') {
             size_t j = i + 1;
-            if (j < glob.size() && (glob[j] == '!' || glob[j] == '^'))
+            if (j < glob.size() && (glob[j] == '!' || glob[j] == '^')) {
                 ++j;
-            if (j < glob.size() && glob[j] == ']') // a leading ']' is a member
+            }
+            if (j < glob.size() && glob[j] == ']') { // a leading ']' is a member
                 ++j;
+            }
             bool closed = false;
             while (j < glob.size()) {
                 if (glob[j] == '[' && j + 1 < glob.size() &&
                     (glob[j + 1] == ':' || glob[j + 1] == '.' || glob[j + 1] == '=')) {
                     const char kind = glob[j + 1];
                     const size_t end = glob.find(std::string{kind, ']'}, j + 2);
-                    if (end == std::string::npos)
+                    if (end == std::string::npos) {
                         return cat("unbalanced '[", std::string(1, kind), "' in glob pattern");
+                    }
                     j = end + 2;
                     continue;
                 }
@@ -105,8 +111,9 @@ std::string globProblem(const std::string& glob) {
                 }
                 ++j;
             }
-            if (!closed)
+            if (!closed) {
                 return "unbalanced '[' in glob pattern";
+            }
             i = j;
         }
     }
@@ -128,20 +135,27 @@ public:
 
     Config walk(const Json& root) {
         Config c;
-        if (!object(root, "", {"paths", "watch", "managers", "channels", "processors", "limits"}))
+        if (!object(root, "", {"paths", "watch", "managers", "channels", "processors", "limits"})) {
             return c;
-        if (const Json* v = member(root, "paths"))
+        }
+        if (const Json* v = member(root, "paths")) {
             paths(*v, "/paths", c.paths);
-        if (const Json* v = member(root, "watch"))
+        }
+        if (const Json* v = member(root, "watch")) {
             watch(*v, "/watch", c.watch);
-        if (const Json* v = member(root, "managers"))
+        }
+        if (const Json* v = member(root, "managers")) {
             managers(*v, "/managers", c.managers);
-        if (const Json* v = member(root, "channels"))
+        }
+        if (const Json* v = member(root, "channels")) {
             channels(*v, "/channels", c.channels);
-        if (const Json* v = member(root, "processors"))
+        }
+        if (const Json* v = member(root, "processors")) {
             processors(*v, "/processors", c.processors);
-        if (const Json* v = member(root, "limits"))
+        }
+        if (const Json* v = member(root, "limits")) {
             limits(*v, "/limits", c.limits);
+        }
         return c;
     }
 
@@ -156,8 +170,9 @@ private:
     }
 
     static const Json* member(const Json& obj, const char* key) {
-        if (!obj.is_object())
+        if (!obj.is_object()) {
             return nullptr;
+        }
         auto it = obj.find(key);
         return it == obj.end() ? nullptr : &*it;
     }
@@ -174,8 +189,9 @@ private:
             // binding.
             const bool known = std::any_of(allowed.begin(), allowed.end(),
                                            [&k = key](const char* a) { return k == a; });
-            if (!known)
+            if (!known) {
                 error(child(pointer, key), cat("unknown key (allowed: ", joined(allowed), ")"));
+            }
         }
         return true;
     }
@@ -192,8 +208,9 @@ private:
 
     void absolutePath(const Json& obj, const std::string& base, const char* key, std::string& out) {
         const Json* v = member(obj, key);
-        if (!v)
+        if (!v) {
             return;
+        }
         const std::string pointer = child(base, key);
         if (!v->is_string() || v->get_ref<const std::string&>().empty() ||
             v->get_ref<const std::string&>().front() != '/') {
@@ -207,8 +224,9 @@ private:
     void integer(const Json& obj, const std::string& base, const char* key, uint64_t min,
                  uint64_t max, T& out) {
         const Json* v = member(obj, key);
-        if (!v)
+        if (!v) {
             return;
+        }
         bool inRange = false;
         if (v->is_number_unsigned()) {
             const auto n = v->get<uint64_t>();
@@ -229,8 +247,9 @@ private:
     void choice(const Json& obj, const std::string& base, const char* key,
                 std::initializer_list<std::pair<std::string_view, E>> options, E& out) {
         const Json* v = member(obj, key);
-        if (!v)
+        if (!v) {
             return;
+        }
         if (v->is_string()) {
             for (const auto& [name, value] : options) {
                 if (v->get_ref<const std::string&>() == name) {
@@ -240,8 +259,9 @@ private:
             }
         }
         std::vector<std::string_view> names;
-        for (const auto& option : options)
+        for (const auto& option : options) {
             names.push_back(option.first);
+        }
         expected(child(base, key), alternatives(names), *v);
     }
 
@@ -249,19 +269,22 @@ private:
     void optionalChoice(const Json& obj, const std::string& base, const char* key,
                         std::initializer_list<std::pair<std::string_view, E>> options,
                         std::optional<E>& out) {
-        if (!member(obj, key))
+        if (!member(obj, key)) {
             return;
+        }
         E value = options.begin()->second;
         const size_t before = errors_.size();
         choice(obj, base, key, options, value);
-        if (errors_.size() == before)
+        if (errors_.size() == before) {
             out = value;
+        }
     }
 
     void glob(const Json& obj, const std::string& base, const char* key, std::string& out) {
         const Json* v = member(obj, key);
-        if (!v)
+        if (!v) {
             return;
+        }
         const std::string pointer = child(base, key);
         if (!v->is_string() || v->get_ref<const std::string&>().empty()) {
             expected(pointer, "a non-empty glob pattern", *v);
@@ -279,8 +302,9 @@ private:
     void names(const Json& obj, const std::string& base, const char* key, std::string_view kind,
                std::vector<std::string>& out) {
         const Json* v = member(obj, key);
-        if (!v)
+        if (!v) {
             return;
+        }
         const std::string pointer = child(base, key);
         if (!v->is_array()) {
             expected(pointer, cat("an array of ", kind, " names"), *v);
@@ -302,15 +326,17 @@ private:
             }
             result.push_back(item.get<std::string>());
         }
-        if (good)
+        if (good) {
             out = std::move(result);
+        }
     }
 
     void firmware(const Json& obj, const std::string& base, const char* key,
                   std::optional<std::string>& out) {
         const Json* v = member(obj, key);
-        if (!v)
+        if (!v) {
             return;
+        }
         const std::string pointer = child(base, key);
         if (!v->is_string() || v->get_ref<const std::string&>().empty()) {
             expected(pointer, "a firmware file name", *v);
@@ -329,8 +355,9 @@ private:
         }
         for (size_t start = 0; start <= name.size();) {
             size_t end = name.find('/', start);
-            if (end == std::string::npos)
+            if (end == std::string::npos) {
                 end = name.size();
+            }
             if (name.compare(start, end - start, "..") == 0) {
                 error(pointer,
                       cat("firmware name must not contain a \"..\" component, got ", describe(*v)));
@@ -350,8 +377,9 @@ private:
     void boolean(const Json& obj, const std::string& base, const char* key,
                  std::optional<bool>& out) {
         const Json* v = member(obj, key);
-        if (!v)
+        if (!v) {
             return;
+        }
         if (!v->is_boolean()) {
             expected(child(base, key), "true or false", *v);
             return;
@@ -360,8 +388,9 @@ private:
     }
 
     void paths(const Json& v, const std::string& pointer, Paths& out) {
-        if (!object(v, pointer, {"sysfs", "dev", "debugfs", "firmware", "state"}))
+        if (!object(v, pointer, {"sysfs", "dev", "debugfs", "firmware", "state"})) {
             return;
+        }
         absolutePath(v, pointer, "sysfs", out.sysfs);
         absolutePath(v, pointer, "dev", out.dev);
         absolutePath(v, pointer, "debugfs", out.debugfs);
@@ -370,8 +399,9 @@ private:
     }
 
     void watch(const Json& v, const std::string& pointer, Watch& out) {
-        if (!object(v, pointer, {"mode", "poll_interval_ms", "state_interval_ms"}))
+        if (!object(v, pointer, {"mode", "poll_interval_ms", "state_interval_ms"})) {
             return;
+        }
         choice(v, pointer, "mode", {{"udev", WatchMode::Udev}, {"poll", WatchMode::Poll}},
                out.mode);
         integer(v, pointer, "poll_interval_ms", MinIntervalMs, MaxIntervalMs, out.pollIntervalMs);
@@ -379,8 +409,9 @@ private:
     }
 
     void managers(const Json& v, const std::string& pointer, Managers& out) {
-        if (!object(v, pointer, {"users", "groups"}))
+        if (!object(v, pointer, {"users", "groups"})) {
             return;
+        }
         names(v, pointer, "users", "user", out.users);
         names(v, pointer, "groups", "group", out.groups);
     }
@@ -394,8 +425,9 @@ private:
         for (size_t i = 0; i < v.size(); ++i) {
             const std::string p = child(pointer, i);
             const Json& item = v[i];
-            if (!object(item, p, {"match", "processor", "users", "groups"}))
+            if (!object(item, p, {"match", "processor", "users", "groups"})) {
                 continue;
+            }
             ChannelRule rule;
             glob(item, p, "match", rule.match);
             glob(item, p, "processor", rule.processor);
@@ -415,8 +447,9 @@ private:
             const std::string p = child(pointer, i);
             const Json& item = v[i];
             if (!object(item, p,
-                        {"match", "firmware", "autostart", "recovery", "coredump", "restart"}))
+                        {"match", "firmware", "autostart", "recovery", "coredump", "restart"})) {
                 continue;
+            }
             ProcessorPolicy policy;
             glob(item, p, "match", policy.match);
             firmware(item, p, "firmware", policy.firmware);
@@ -445,8 +478,9 @@ private:
     void limits(const Json& v, const std::string& pointer, Limits& out) {
         if (!object(v, pointer,
                     {"endpoints_per_client", "endpoints_total", "firmware_max_bytes",
-                     "coredumps_kept", "waits_per_client"}))
+                     "coredumps_kept", "waits_per_client"})) {
             return;
+        }
         integer(v, pointer, "endpoints_per_client", 1, MaxEndpoints, out.endpointsPerClient);
         integer(v, pointer, "endpoints_total", 1, MaxEndpoints, out.endpointsTotal);
         integer(v, pointer, "firmware_max_bytes", MinFirmwareBytes, MaxFirmwareBytes,
@@ -482,8 +516,9 @@ public:
 
     bool key(std::string& k) {
         Frame& f = stack_.back();
-        if (!f.keys.insert(k).second)
+        if (!f.keys.insert(k).second) {
             errors_.push_back(cat(file_, ": ", child(f.pointer, k), ": duplicate key"));
+        }
         f.key = k;
         return true;
     }
@@ -493,10 +528,12 @@ public:
         std::string_view what = ex.what();
         // "[json.exception.parse_error.101] parse error at line 2, column 3: syntax error ..."
         if (const size_t close = what.find("] ");
-            what.starts_with("[json.exception.") && close != std::string_view::npos)
+            what.starts_with("[json.exception.") && close != std::string_view::npos) {
             what.remove_prefix(close + 2);
-        if (const size_t at = what.find("at line "); at != std::string_view::npos)
+        }
+        if (const size_t at = what.find("at line "); at != std::string_view::npos) {
             what.remove_prefix(at + 3);
+        }
         errors_.push_back(cat(file_, ": ", what));
         return false;
     }
@@ -559,11 +596,13 @@ void record(Provenance& provenance, const std::string& pointer, const Json& valu
             const std::string& file) {
     provenance[pointer] = file;
     if (value.is_object()) {
-        for (const auto& [key, item] : value.items())
+        for (const auto& [key, item] : value.items()) {
             record(provenance, child(pointer, key), item, file);
+        }
     } else if (value.is_array()) {
-        for (size_t i = 0; i < value.size(); ++i)
+        for (size_t i = 0; i < value.size(); ++i) {
             record(provenance, child(pointer, i), value[i], file);
+        }
     }
 }
 
@@ -572,8 +611,9 @@ void replaced(Provenance& provenance, const std::string& pointer, const Json& va
               const std::string& file) {
     const std::string prefix = cat(pointer, "/");
     for (auto it = provenance.lower_bound(prefix);
-         it != provenance.end() && it->first.starts_with(prefix);)
+         it != provenance.end() && it->first.starts_with(prefix);) {
         it = provenance.erase(it);
+    }
     record(provenance, pointer, value, file);
 }
 
@@ -607,15 +647,16 @@ void crossCheck(const Config& c, const Provenance& provenance, const BadPointers
     if (!bad.contains(perClient) && !bad.contains(total) &&
         c.limits.endpointsPerClient > c.limits.endpointsTotal) {
         const std::string perClientFile = origin(provenance, perClient);
-        if (!perClientFile.empty())
+        if (!perClientFile.empty()) {
             errors.push_back(cat(
                 perClientFile, ": ", perClient, ": ", std::to_string(c.limits.endpointsPerClient),
                 " exceeds endpoints_total (", std::to_string(c.limits.endpointsTotal), ")"));
-        else
+        } else {
             errors.push_back(cat(origin(provenance, total), ": ", total, ": ",
                                  std::to_string(c.limits.endpointsTotal),
                                  " is less than endpoints_per_client (",
                                  std::to_string(c.limits.endpointsPerClient), ")"));
+        }
     }
 }
 
@@ -630,15 +671,17 @@ bool readWhole(const std::string& path, std::string& text, int& error) {
     char buffer[65536];
     for (;;) {
         const ssize_t n = read(fd, buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR)
+        if (n < 0 && errno == EINTR) {
             continue;
+        }
         if (n < 0) {
             error = errno;
             close(fd);
             return false;
         }
-        if (n == 0)
+        if (n == 0) {
             break;
+        }
         text.append(buffer, static_cast<size_t>(n));
     }
     close(fd);
@@ -655,12 +698,14 @@ LoadResult parseConfig(const std::vector<Source>& sources) {
     for (const Source& source : sources) {
         Json doc;
         DomBuilder builder(source.name, doc, result.errors);
-        if (!Json::sax_parse(source.text, &builder))
+        if (!Json::sax_parse(source.text, &builder)) {
             continue;
+        }
         BadPointers ignored;
         Walker(source.name, result.errors, ignored).walk(doc);
-        if (doc.is_object())
+        if (doc.is_object()) {
             merge(merged, doc, "", source.name, provenance);
+        }
     }
 
     // Every problem of a merged value was reported with the file that holds it; this pass only
@@ -671,8 +716,9 @@ LoadResult parseConfig(const std::vector<Source>& sources) {
     crossCheck(config, provenance, bad, result.errors);
 
     result.ok = result.errors.empty();
-    if (result.ok)
+    if (result.ok) {
         result.config = std::move(config);
+    }
     return result;
 }
 
@@ -696,28 +742,33 @@ LoadResult loadConfig(const std::string& file, bool mustExist) {
         std::vector<std::string> names;
         for (fs::directory_iterator it(dropinDir, ec), end; !ec && it != end; it.increment(ec)) {
             const std::string name = it->path().filename().string();
-            if (name.size() > 5 && name.ends_with(".json") && !name.starts_with("."))
+            if (name.size() > 5 && name.ends_with(".json") && !name.starts_with(".")) {
                 names.push_back(name);
+            }
         }
-        if (ec)
+        if (ec) {
             readErrors.push_back(cat(dropinDir, ": cannot read: ", ec.message()));
+        }
         std::sort(names.begin(), names.end());
         for (const std::string& name : names) {
             const std::string path = cat(dropinDir, "/", name);
-            if (fs::is_directory(path, ec))
+            if (fs::is_directory(path, ec)) {
                 continue;
-            if (readWhole(path, text, error))
+            }
+            if (readWhole(path, text, error)) {
                 sources.push_back(Source{path, std::move(text)});
-            else
+            } else {
                 readErrors.push_back(cat(path, ": cannot read: ", std::strerror(error)));
+            }
         }
     } else if (fs::exists(dirStatus)) {
         readErrors.push_back(cat(dropinDir, ": not a directory"));
     }
 
     LoadResult result = parseConfig(sources);
-    for (const Source& s : sources)
+    for (const Source& s : sources) {
         result.files.push_back(s.name);
+    }
     if (!readErrors.empty()) {
         result.errors.insert(result.errors.begin(), readErrors.begin(), readErrors.end());
         result.ok = false;
@@ -735,8 +786,9 @@ const ChannelRule* matchChannelRule(const Config& config, const std::string& cha
                                     const std::string& processorName) {
     for (const ChannelRule& rule : config.channels) {
         if (globMatch(rule.match, channelName) &&
-            (globMatch(rule.processor, processorId) || globMatch(rule.processor, processorName)))
+            (globMatch(rule.processor, processorId) || globMatch(rule.processor, processorName))) {
             return &rule;
+        }
     }
     return nullptr;
 }
@@ -744,8 +796,9 @@ const ChannelRule* matchChannelRule(const Config& config, const std::string& cha
 const ProcessorPolicy* matchProcessorPolicy(const Config& config, const std::string& processorId,
                                             const std::string& processorName) {
     for (const ProcessorPolicy& policy : config.processors) {
-        if (globMatch(policy.match, processorId) || globMatch(policy.match, processorName))
+        if (globMatch(policy.match, processorId) || globMatch(policy.match, processorName)) {
             return &policy;
+        }
     }
     return nullptr;
 }

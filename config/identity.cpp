@@ -42,13 +42,15 @@ std::optional<Id> lookUp(Lookup lookup, const std::string& where, std::string_vi
             buffer.resize(buffer.size() * 2);
             continue;
         }
-        if (found)
+        if (found) {
             return id;
-        if (isNotFound(error))
+        }
+        if (isNotFound(error)) {
             warnings.push_back(cat(where, ": unknown ", kind, " \"", name, "\", ignoring"));
-        else
+        } else {
             warnings.push_back(cat(where, ": cannot look up ", kind, " \"", name,
                                    "\": ", std::strerror(error), ", ignoring"));
+        }
         return std::nullopt;
     }
 }
@@ -85,27 +87,33 @@ std::optional<gid_t> groupId(const std::string& where, const std::string& name,
 
 template <typename Id>
 void addUnique(std::vector<Id>& ids, Id id) {
-    if (std::find(ids.begin(), ids.end(), id) == ids.end())
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) {
         ids.push_back(id);
+    }
 }
 
 ResolvedIds resolve(const std::string& where, const std::vector<std::string>& users,
                     const std::vector<std::string>& groups, std::vector<std::string>& warnings) {
     ResolvedIds ids;
-    for (const std::string& user : users)
-        if (auto uid = userId(where, user, warnings))
+    for (const std::string& user : users) {
+        if (auto uid = userId(where, user, warnings)) {
             addUnique(ids.uids, *uid);
-    for (const std::string& group : groups)
-        if (auto gid = groupId(where, group, warnings))
+        }
+    }
+    for (const std::string& group : groups) {
+        if (auto gid = groupId(where, group, warnings)) {
             addUnique(ids.gids, *gid);
+        }
+    }
     return ids;
 }
 
 } // namespace
 
 bool ResolvedIds::admits(uid_t uid, std::span<const gid_t> groups) const {
-    if (std::find(uids.begin(), uids.end(), uid) != uids.end())
+    if (std::find(uids.begin(), uids.end(), uid) != uids.end()) {
         return true;
+    }
     return std::any_of(groups.begin(), groups.end(), [&](gid_t g) {
         return std::find(gids.begin(), gids.end(), g) != gids.end();
     });

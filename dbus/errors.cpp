@@ -32,12 +32,15 @@ constexpr ErrorEntry errorTable[] = {
 };
 
 constexpr bool tableMatchesEnum() {
-    if (std::size(errorTable) != allErrorCodes.size())
+    if (std::size(errorTable) != allErrorCodes.size()) {
         return false;
-    for (std::size_t i = 0; i < allErrorCodes.size(); ++i)
+    }
+    for (std::size_t i = 0; i < allErrorCodes.size(); ++i) {
         if (errorTable[i].code != allErrorCodes[i] ||
-            static_cast<std::size_t>(allErrorCodes[i]) != i)
+            static_cast<std::size_t>(allErrorCodes[i]) != i) {
             return false;
+        }
+    }
     return true;
 }
 static_assert(tableMatchesEnum(), "errorTable must list every ErrorCode once, in enum order");
@@ -89,20 +92,25 @@ const char* errorCodeString(ErrorCode code) noexcept {
 }
 
 std::optional<ErrorCode> errorCodeFromName(std::string_view name) noexcept {
-    for (const auto& e : errorTable)
-        if (name == e.busName)
+    for (const auto& e : errorTable) {
+        if (name == e.busName) {
             return e.code;
+        }
+    }
     return std::nullopt;
 }
 
 std::string errnoName(int err) {
     const int e = err < 0 ? -err : err;
-    for (const auto& n : errnoTable)
-        if (n.value == e)
+    for (const auto& n : errnoTable) {
+        if (n.value == e) {
             return n.name;
+        }
+    }
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
-    if (const char* name = strerrorname_np(e))
+    if (const char* name = strerrorname_np(e)) {
         return name;
+    }
 #endif
     return "errno " + std::to_string(e);
 }

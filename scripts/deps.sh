@@ -10,6 +10,7 @@ rpmsgd_packages=(
   binutils util-linux iproute2 libxml2-utils python3-dbus
   systemd groff-base
   zsh bash-completion
+  clang-format-15 reuse
 )
 
 rpmsgd_install_missing() {

@@ -113,31 +113,36 @@ Simulator::ControlResult Simulator::Impl::control(const std::vector<std::string>
     };
     std::shared_ptr<Processor> p;
     if (cmd == "dump") {
-        if (auto e = need(0, 0, "dump"))
+        if (auto e = need(0, 0, "dump")) {
             return *e;
+        }
         return {true, dump().dump(2) + "\n"};
     }
     if (cmd == "crash") {
-        if (auto e = need(1, 2, "crash PROC [TYPE]"))
+        if (auto e = need(1, 2, "crash PROC [TYPE]")) {
             return *e;
-        if (auto e = proc(args[1], p))
+        }
+        if (auto e = proc(args[1], p)) {
             return *e;
-        if (p->bare)
+        }
+        if (p->bare) {
             return fail(p->id + " is a transport without a remoteproc: it cannot crash");
+        }
         unsigned type = 2;
         if (args.size() > 2) {
             const std::string& t = args[2];
             uint32_t n = 0;
-            if (t == "mmufault")
+            if (t == "mmufault") {
                 type = 0;
-            else if (t == "watchdog")
+            } else if (t == "watchdog") {
                 type = 1;
-            else if (t == "fatal")
+            } else if (t == "fatal") {
                 type = 2;
-            else if (parseU32(t, n))
+            } else if (parseU32(t, n)) {
                 type = n;
-            else
+            } else {
                 return fail("crash type \"" + t + "\" is not a number or mmufault/watchdog/fatal");
+            }
         }
         reportCrash(p, type);
         return {true, ""};
@@ -152,20 +157,24 @@ Simulator::ControlResult Simulator::Impl::control(const std::vector<std::string>
         {"peer", {2, "peer PROC ADDR"}},
     };
     if (auto rc = remoteCommands.find(cmd); rc != remoteCommands.end()) {
-        if (auto e = need(rc->second.first, rc->second.first, rc->second.second))
+        if (auto e = need(rc->second.first, rc->second.first, rc->second.second)) {
             return *e;
-        if (auto e = proc(args[1], p))
+        }
+        if (auto e = proc(args[1], p)) {
             return *e;
-        if (auto e = running(p))
+        }
+        if (auto e = running(p)) {
             return *e;
+        }
         std::vector<std::string> rest{cmd};
         rest.insert(rest.end(), args.begin() + 2, args.end());
         const auto r = p->vdev->engine->control(rest);
         return r.ok ? ControlResult{true, r.text} : fail(r.text);
     }
     if (cmd == "add-processor") {
-        if (auto e = need(1, 2, "add-processor NAME [FIRMWARE]"))
+        if (auto e = need(1, 2, "add-processor NAME [FIRMWARE]")) {
             return *e;
+        }
         if (findProcessor(args[1])) {
             return fail("a processor named \"" + args[1] + "\" exists already");
         }
@@ -185,10 +194,12 @@ Simulator::ControlResult Simulator::Impl::control(const std::vector<std::string>
         return {true, np->id + "\n"};
     }
     if (cmd == "remove-processor") {
-        if (auto e = need(1, 1, "remove-processor PROC"))
+        if (auto e = need(1, 1, "remove-processor PROC")) {
             return *e;
-        if (auto e = proc(args[1], p))
+        }
+        if (auto e = proc(args[1], p)) {
             return *e;
+        }
         removeProcessor(p);
         return {true, ""};
     }

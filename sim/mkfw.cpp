@@ -73,11 +73,13 @@ bool readAll(int fd, std::string& out, int& error) {
     char buf[65536];
     for (;;) {
         const ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n == 0)
+        if (n == 0) {
             return true;
+        }
         if (n < 0) {
-            if (errno == EINTR)
+            if (errno == EINTR) {
                 continue;
+            }
             error = errno;
             return false;
         }
@@ -118,8 +120,9 @@ bool writeAll(int fd, const uint8_t* data, size_t size, int& error) {
     while (size > 0) {
         const ssize_t n = ::write(fd, data, size);
         if (n < 0) {
-            if (errno == EINTR)
+            if (errno == EINTR) {
                 continue;
+            }
             error = errno;
             return false;
         }
@@ -183,25 +186,29 @@ std::optional<std::string> parseArguments(int argc, char** argv, Arguments& args
             value = arg.substr(eq + 1);
             inlineValue = true;
         }
-        if (name == "--spec")
+        if (name == "--spec") {
             target = &args.spec;
-        else if (name == "--out")
+        } else if (name == "--out") {
             target = &args.out;
-        else if (name == "--defect")
+        } else if (name == "--defect") {
             target = &args.defect;
-        else if (arg.rfind("-", 0) == 0 && arg != "-")
+        } else if (arg.rfind("-", 0) == 0 && arg != "-") {
             return "unknown option '" + arg + "'";
-        else
+        } else {
             return "unexpected argument '" + arg + "'";
+        }
         if (!inlineValue) {
-            if (i + 1 >= argc)
+            if (i + 1 >= argc) {
                 return "option " + name + " needs a value";
+            }
             value = argv[++i];
         }
-        if (target->has_value())
+        if (target->has_value()) {
             return "option " + name + " given twice";
-        if (value.empty())
+        }
+        if (value.empty()) {
             return "option " + name + " needs a non-empty value";
+        }
         *target = value;
     }
     return std::nullopt;
@@ -211,24 +218,28 @@ std::optional<std::string> parseArguments(int argc, char** argv, Arguments& args
 
 int runMkfw(int argc, char** argv) {
     Arguments args;
-    if (auto problem = parseArguments(argc, argv, args))
+    if (auto problem = parseArguments(argc, argv, args)) {
         return usageError(*problem);
+    }
     if (args.help) {
         printUsage(std::cout);
         return 0;
     }
-    if (!args.spec)
+    if (!args.spec) {
         return usageError("missing --spec FILE");
-    if (!args.out)
+    }
+    if (!args.out) {
         return usageError("missing --out FILE");
+    }
 
     rpmsgd::fw::BuildOptions options;
     if (args.defect) {
         const auto defect = rpmsgd::fw::defectFromName(*args.defect);
         if (!defect) {
             std::string list;
-            for (const auto& name : rpmsgd::fw::defectNames())
+            for (const auto& name : rpmsgd::fw::defectNames()) {
                 list += (list.empty() ? "" : ", ") + name;
+            }
             return usageError("unknown defect '" + *args.defect + "' (expected one of " + list +
                               ")");
         }
@@ -236,20 +247,23 @@ int runMkfw(int argc, char** argv) {
     }
 
     std::string text, message;
-    if (!readSpec(*args.spec, text, message))
+    if (!readSpec(*args.spec, text, message)) {
         return failure(message);
+    }
     const BehaviourParse parsed = parseBehaviour(text);
-    if (!parsed.ok)
+    if (!parsed.ok) {
         return failure((*args.spec == "-" ? std::string("<stdin>") : *args.spec) + ": " +
                        parsed.error);
+    }
 
     options.nameService = parsed.spec.image.nameService;
     options.traceLen = parsed.spec.image.traceLen;
     options.machine = parsed.spec.image.machine;
     options.behaviour = behaviourToJson(parsed.spec);
     const std::vector<uint8_t> image = rpmsgd::fw::build(options);
-    if (!writeAtomically(*args.out, image, message))
+    if (!writeAtomically(*args.out, image, message)) {
         return failure(message);
+    }
     return 0;
 }
 

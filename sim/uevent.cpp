@@ -38,8 +38,9 @@ bool validUevent(const std::string& action, const std::string& devpath,
     bool valid = !action.empty() && validValue(action) && action.find('@') == std::string::npos &&
                  !devpath.empty() && devpath.front() == '/' && validValue(devpath) &&
                  !subsystem.empty() && validValue(subsystem);
-    for (const auto& [key, value] : vars)
+    for (const auto& [key, value] : vars) {
         valid = valid && validKey(key) && validValue(value);
+    }
     return valid;
 }
 
@@ -57,8 +58,9 @@ std::string encodeUevent(const std::string& action, const std::string& devpath,
     field("ACTION=" + action);
     field("DEVPATH=" + devpath);
     field("SUBSYSTEM=" + subsystem);
-    for (const auto& [key, value] : vars)
+    for (const auto& [key, value] : vars) {
         field(key + "=" + value);
+    }
     field("SEQNUM=" + std::to_string(seqnum));
     return out;
 }
@@ -85,8 +87,9 @@ bool isPrivateNetns(std::string& why) {
     }
     std::string others;
     for (const struct if_nameindex* i = list; i->if_index != 0 && i->if_name; ++i) {
-        if (std::strcmp(i->if_name, "lo") == 0)
+        if (std::strcmp(i->if_name, "lo") == 0) {
             continue;
+        }
         others += (others.empty() ? "" : ", ") + std::string(i->if_name);
     }
     if_freenameindex(list);
@@ -100,13 +103,15 @@ bool isPrivateNetns(std::string& why) {
 }
 
 UeventSender::~UeventSender() {
-    if (fd_ >= 0)
+    if (fd_ >= 0) {
         ::close(fd_);
+    }
 }
 
 bool UeventSender::open(std::string& error) {
-    if (fd_ >= 0)
+    if (fd_ >= 0) {
         return true;
+    }
     std::string why;
     if (!isPrivateNetns(why)) {
         error = "refusing to send uevents: " + why;
@@ -147,8 +152,9 @@ bool UeventSender::send(const std::string& action, const std::string& devpath,
         n = ::sendto(fd_, message.data(), message.size(), 0,
                      reinterpret_cast<const struct sockaddr*>(&dest), sizeof dest);
     } while (n < 0 && errno == EINTR);
-    if (n < 0)
+    if (n < 0) {
         return false;
+    }
     ++seqnum_;
     return true;
 }

@@ -296,8 +296,9 @@ bool VhostUserRemote::handleMessage(std::string& why) {
         return reply64(f);
     }
     case SetFeatures:
-        if (!need(8))
+        if (!need(8)) {
             return false;
+        }
         ackedFeatures_ = get64(body.data());
         if (!(ackedFeatures_ & FeatureVersion1)) {
             logLine("the driver did not accept VIRTIO_F_VERSION_1; rings are little-endian anyway");
@@ -306,8 +307,9 @@ bool VhostUserRemote::handleMessage(std::string& why) {
     case GetProtocolFeatures:
         return reply64(ProtocolReplyAck | ProtocolSlaveReq);
     case SetProtocolFeatures:
-        if (!need(8))
+        if (!need(8)) {
             return false;
+        }
         protocolFeatures_ = get64(body.data()) & (ProtocolReplyAck | ProtocolSlaveReq);
         break;
     case GetQueueNum:
@@ -325,8 +327,9 @@ bool VhostUserRemote::handleMessage(std::string& why) {
         slaveFd_ = guard.take(0);
         break;
     case SetMemTable: {
-        if (!need(8))
+        if (!need(8)) {
             return false;
+        }
         uint32_t count = get32(body.data());
         if (count == 0 || count > MaxRegions || size < 8 + 32 * count || fds.size() != count) {
             why = "SET_MEM_TABLE with " + std::to_string(count) + " regions and " +
@@ -364,11 +367,13 @@ bool VhostUserRemote::handleMessage(std::string& why) {
         break;
     }
     case SetVringNum: {
-        if (!need(8))
+        if (!need(8)) {
             return false;
+        }
         Vring* vq = ringOf(get32(body.data()));
-        if (!vq)
+        if (!vq) {
             return false;
+        }
         uint32_t num = get32(body.data() + 4);
         if (num == 0 || num > 32768 || (num & (num - 1))) {
             why = "vring size " + std::to_string(num) + " is not a power of 2 up to 32768";
@@ -378,21 +383,25 @@ bool VhostUserRemote::handleMessage(std::string& why) {
         break;
     }
     case SetVringBase: {
-        if (!need(8))
+        if (!need(8)) {
             return false;
+        }
         Vring* vq = ringOf(get32(body.data()));
-        if (!vq)
+        if (!vq) {
             return false;
+        }
         vq->lastAvail = uint16_t(get32(body.data() + 4));
         vq->usedIdx = vq->lastAvail;
         break;
     }
     case SetVringAddr: {
-        if (!need(40))
+        if (!need(40)) {
             return false;
+        }
         Vring* vq = ringOf(get32(body.data()));
-        if (!vq)
+        if (!vq) {
             return false;
+        }
         vq->descUser = get64(body.data() + 8);
         vq->usedUser = get64(body.data() + 16);
         vq->availUser = get64(body.data() + 24);
@@ -402,12 +411,14 @@ bool VhostUserRemote::handleMessage(std::string& why) {
         break;
     }
     case GetVringBase: {
-        if (!need(8))
+        if (!need(8)) {
             return false;
+        }
         uint32_t index = get32(body.data());
         Vring* vq = ringOf(index);
-        if (!vq)
+        if (!vq) {
             return false;
+        }
         // The ring stops: the front end is taking it back.
         vq->enabled = false;
         uint8_t state[8];
@@ -418,12 +429,14 @@ bool VhostUserRemote::handleMessage(std::string& why) {
     case SetVringKick:
     case SetVringCall:
     case SetVringErr: {
-        if (!need(8))
+        if (!need(8)) {
             return false;
+        }
         uint64_t u = get64(body.data());
         Vring* vq = ringOf(u & VringIndexMask);
-        if (!vq)
+        if (!vq) {
             return false;
+        }
         int fd = (u & VringFdInvalid) ? -1 : guard.take(0);
         if (request == SetVringErr) {
             if (fd >= 0) {
@@ -461,12 +474,14 @@ bool VhostUserRemote::handleMessage(std::string& why) {
         break;
     }
     case SetVringEnable: {
-        if (!need(8))
+        if (!need(8)) {
             return false;
+        }
         uint32_t index = get32(body.data());
         Vring* vq = ringOf(index);
-        if (!vq)
+        if (!vq) {
             return false;
+        }
         vq->enabled = get32(body.data() + 4) != 0;
         if (!vq->enabled && index == RxQueue && driverUp_) {
             logLine("the driver is going away (vring 0 disabled)");
@@ -475,8 +490,9 @@ bool VhostUserRemote::handleMessage(std::string& why) {
     }
     case GetConfig: {
         // virtio_rpmsg_bus never reads config space; answer with zeros of the asked size.
-        if (!need(12))
+        if (!need(12)) {
             return false;
+        }
         return reply(body.data(), size);
     }
     default:

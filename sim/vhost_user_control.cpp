@@ -169,11 +169,13 @@ std::string VhostUserRemote::control(const std::vector<std::string>& args) {
         {"peer", {1, "peer ADDR"}},
     };
     if (auto rc = remoteCommands.find(cmd); rc != remoteCommands.end()) {
-        if (auto e = usage(rc->second.first, rc->second.second))
+        if (auto e = usage(rc->second.first, rc->second.second)) {
             return *e;
+        }
         if (cmd != "peer") {
-            if (auto e = alive())
+            if (auto e = alive()) {
                 return *e;
+            }
         }
         if ((cmd == "announce" || cmd == "destroy") && !nameService_) {
             return errorReply("the firmware's vdev has no VIRTIO_RPMSG_F_NS: no name service");
@@ -183,10 +185,12 @@ std::string VhostUserRemote::control(const std::vector<std::string>& args) {
         return r.ok ? okReply(r.text) : errorReply(r.text);
     }
     if (cmd == "hangup") {
-        if (auto e = usage(0, "hangup"))
+        if (auto e = usage(0, "hangup")) {
             return *e;
-        if (auto e = alive())
+        }
+        if (auto e = alive()) {
             return *e;
+        }
         return okReply(); // the caller disconnects once the answer is out
     }
     return errorReply("unknown command \"" + cmd +

@@ -3,7 +3,8 @@
 #pragma once
 // rpmsg channels (bus devices in /sys/bus/rpmsg/devices) and control devices
 // (/sys/class/rpmsg/rpmsg_ctrlN), with the transport (virtioK) and the owning remoteproc each
-// belongs to. Facts: docs/kernel-abi.md §5, §6.1; transports without a remoteproc: docs/dbus-api.md.
+// belongs to. Facts: docs/kernel-abi.md §5, §6.1; transports without a remoteproc:
+// docs/dbus-api.md.
 
 #include "daemon/kernel/paths.h"
 

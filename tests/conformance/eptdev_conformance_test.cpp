@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
-// /dev/rpmsgN endpoint semantics and TX buffers (docs/kernel-abi.md §6.4, §7). The eptdev under test
-// is made with CREATE_EPT and sends to the firmware's echo service (TX tests: to its sink).
+// /dev/rpmsgN endpoint semantics and TX buffers (docs/kernel-abi.md §6.4, §7). The eptdev under
+// test is made with CREATE_EPT and sends to the firmware's echo service (TX tests: to its sink).
 
 #include "conformance_fixture.h"
 
@@ -295,8 +295,8 @@ TEST_F(Eptdev, UnknownIoctlsAndFlowControl) {
         EXPECT_EQ(errno, EINVAL);
         return;
     }
-    // 6.6 (docs/kernel-abi.md §6.4): GET puts the remote-restricted flag, 0 on a fresh endpoint. SET
-    // takes its value as the argument itself; above 1 is EINVAL, and virtio implements no flow
+    // 6.6 (docs/kernel-abi.md §6.4): GET puts the remote-restricted flag, 0 on a fresh endpoint.
+    // SET takes its value as the argument itself; above 1 is EINVAL, and virtio implements no flow
     // control, so 0 and 1 are EOPNOTSUPP.
     int flow = -1;
     ASSERT_EQ(::ioctl(fd.get(), RPMSG_GET_OUTGOING_FLOWCONTROL, &flow), 0) << std::strerror(errno);

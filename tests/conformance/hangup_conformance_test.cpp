@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // The remote hangs up: the transport goes, and with it the virtio device, every rpmsg device
-// and /dev node; open fds get EPIPE and POLLERR, blocked calls wake (docs/kernel-abi.md §6.4 "Remote
-// goes away"; docs/real-kernel-lane.md §3 "Hang-up"). The suite is named RemoteHangUp: afterwards the target
-// has no remote any more, and a runner may treat these tests specially.
+// and /dev node; open fds get EPIPE and POLLERR, blocked calls wake (docs/kernel-abi.md §6.4
+// "Remote goes away"; docs/real-kernel-lane.md §3 "Hang-up"). The suite is named RemoteHangUp:
+// afterwards the target has no remote any more, and a runner may treat these tests specially.
 
 #include "conformance_fixture.h"
 

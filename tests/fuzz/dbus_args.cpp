@@ -7,9 +7,9 @@
 // a D-Bus type code (b, u, i, s, t, d) of the variant built from VALUE.
 
 #include "daemon/dbus_service.h"
-#include "dbus/errors.h"
 #include "daemon/store.h"
 #include "daemon/validation.h"
+#include "dbus/errors.h"
 #include "fuzz_check.h"
 
 #include <algorithm>

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
-// Crash, recovery and devcoredump (docs/kernel-abi.md §1.7, §1.8, §1.10, §4; docs/simulator.md "Crash").
+// Crash, recovery and devcoredump (docs/kernel-abi.md §1.7, §1.8, §1.10, §4; docs/simulator.md
+// "Crash").
 
 #include "sim_fixture.h"
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // The 6.1 profile (`--kernel 6.1`, `"kernel": "6.1"`): the 6.6 behaviour without the
-// flow-control ioctls (docs/kernel-abi.md §8). It is the profile tests/conformance runs the twin with.
+// flow-control ioctls (docs/kernel-abi.md §8). It is the profile tests/conformance runs the twin
+// with.
 
 #include "sim_fixture.h"
 

@@ -747,8 +747,9 @@ TEST(ConfigMatch, FirstProcessorPolicyWins) {
 // ---- identities ------------------------------------------------------------------------------
 
 TEST(ConfigIdentity, ResolvesKnownNamesAndWarnsAboutUnknownOnes) {
-    if (!getgrnam("nogroup"))
+    if (!getgrnam("nogroup")) {
         GTEST_SKIP() << "no group \"nogroup\" on this machine";
+    }
     const gid_t nogroup = getgrnam("nogroup")->gr_gid;
 
     Config c;

@@ -53,9 +53,11 @@ struct XmlNode {
     bool has(const std::string& key) const { return attrs.count(key) != 0; }
     std::vector<const XmlNode*> all(std::string_view childName) const {
         std::vector<const XmlNode*> out;
-        for (const auto& c : children)
-            if (c.name == childName)
+        for (const auto& c : children) {
+            if (c.name == childName) {
                 out.push_back(&c);
+            }
+        }
         return out;
     }
 };
@@ -76,8 +78,9 @@ public:
         std::string comment;
         for (;;) {
             skipSpace();
-            if (pos_ >= s_.size())
+            if (pos_ >= s_.size()) {
                 break;
+            }
             if (starts("<?")) {
                 skipPast("?>");
             } else if (starts("<!--")) {
@@ -85,23 +88,27 @@ public:
             } else if (starts("<!DOCTYPE")) {
                 pos_ += 9;
                 auto end = s_.find('>', pos_);
-                if (end == std::string::npos)
+                if (end == std::string::npos) {
                     fail("unterminated DOCTYPE");
+                }
                 doc.doctype = normalize(s_.substr(pos_, end - pos_));
-                if (doc.doctype.find('[') != std::string::npos)
+                if (doc.doctype.find('[') != std::string::npos) {
                     fail("DOCTYPE internal subsets are not supported");
+                }
                 pos_ = end + 1;
             } else if (starts("<")) {
-                if (haveRoot)
+                if (haveRoot) {
                     fail("more than one root element");
+                }
                 doc.root = readElement(comment);
                 haveRoot = true;
             } else {
                 fail("text outside the root element");
             }
         }
-        if (!haveRoot)
+        if (!haveRoot) {
             fail("no root element");
+        }
         return doc;
     }
 
@@ -111,40 +118,47 @@ private:
     }
     bool starts(std::string_view p) const { return s_.compare(pos_, p.size(), p) == 0; }
     void skipSpace() {
-        while (pos_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[pos_])))
+        while (pos_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[pos_]))) {
             ++pos_;
+        }
     }
     void skipPast(std::string_view end) {
         auto at = s_.find(end, pos_);
-        if (at == std::string::npos)
+        if (at == std::string::npos) {
             fail("missing '" + std::string(end) + "'");
+        }
         pos_ = at + end.size();
     }
     static std::string normalize(const std::string& text) {
         std::istringstream in(text);
         std::string word, out;
-        while (in >> word)
+        while (in >> word) {
             out += (out.empty() ? "" : " ") + word;
+        }
         return out;
     }
     std::string readComment() {
         pos_ += 4;
         auto end = s_.find("-->", pos_);
-        if (end == std::string::npos)
+        if (end == std::string::npos) {
             fail("unterminated comment");
+        }
         std::string text = s_.substr(pos_, end - pos_);
-        if (text.find("--") != std::string::npos)
+        if (text.find("--") != std::string::npos) {
             fail("'--' inside a comment");
+        }
         pos_ = end + 3;
         return normalize(text);
     }
     std::string readName() {
         auto begin = pos_;
         while (pos_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[pos_])) ||
-                                    std::string_view(":_-.").find(s_[pos_]) != std::string::npos))
+                                    std::string_view(":_-.").find(s_[pos_]) != std::string::npos)) {
             ++pos_;
-        if (begin == pos_)
+        }
+        if (begin == pos_) {
             fail("expected a name");
+        }
         return s_.substr(begin, pos_ - begin);
     }
     std::string decode(const std::string& raw) {
@@ -159,8 +173,9 @@ private:
             auto semi = raw.find(';', i);
             auto it = semi == std::string::npos ? entities.end()
                                                 : entities.find(raw.substr(i + 1, semi - i - 1));
-            if (it == entities.end())
+            if (it == entities.end()) {
                 fail("unknown entity in '" + raw + "'");
+            }
             out += it->second;
             i = semi;
         }
@@ -184,41 +199,49 @@ private:
             }
             std::string key = readName();
             skipSpace();
-            if (!starts("="))
+            if (!starts("=")) {
                 fail("expected '=' after attribute " + key);
+            }
             ++pos_;
             skipSpace();
-            if (pos_ >= s_.size() || (s_[pos_] != '"' && s_[pos_] != '\''))
+            if (pos_ >= s_.size() || (s_[pos_] != '"' && s_[pos_] != '\'')) {
                 fail("expected a quoted value for attribute " + key);
+            }
             char quote = s_[pos_++];
             auto end = s_.find(quote, pos_);
-            if (end == std::string::npos)
+            if (end == std::string::npos) {
                 fail("unterminated value of attribute " + key);
-            if (!node.attrs.emplace(key, decode(s_.substr(pos_, end - pos_))).second)
+            }
+            if (!node.attrs.emplace(key, decode(s_.substr(pos_, end - pos_))).second) {
                 fail("duplicate attribute " + key);
+            }
             pos_ = end + 1;
         }
         std::string comment;
         for (;;) {
             skipSpace();
-            if (pos_ >= s_.size())
+            if (pos_ >= s_.size()) {
                 fail("unterminated element <" + node.name + ">");
+            }
             if (starts("</")) {
                 pos_ += 2;
-                if (readName() != node.name)
+                if (readName() != node.name) {
                     fail("mismatched end tag for <" + node.name + ">");
+                }
                 skipSpace();
-                if (!starts(">"))
+                if (!starts(">")) {
                     fail("expected '>'");
+                }
                 ++pos_;
                 return node;
             }
-            if (starts("<!--"))
+            if (starts("<!--")) {
                 comment = readComment();
-            else if (starts("<"))
+            } else if (starts("<")) {
                 node.children.push_back(readElement(comment));
-            else
+            } else {
                 fail("unexpected text in <" + node.name + ">");
+            }
         }
     }
 
@@ -229,8 +252,9 @@ private:
 
 XmlDocument readXmlFile(const std::string& path) {
     std::ifstream in(path);
-    if (!in)
+    if (!in) {
         throw std::runtime_error("cannot open " + path);
+    }
     std::stringstream buf;
     buf << in.rdbuf();
     return XmlReader(buf.str(), path).read();
@@ -357,8 +381,9 @@ void PrintTo(const InterfaceSpec& spec, std::ostream* os) {
 
 std::string describe(const std::vector<Arg>& args) {
     std::string out;
-    for (const auto& a : args)
+    for (const auto& a : args) {
         out += (out.empty() ? "" : ", ") + a.type + " " + a.name;
+    }
     return "(" + out + ")";
 }
 
@@ -367,16 +392,18 @@ std::vector<Arg> argsOf(const XmlNode& member, const std::string& direction) {
     for (const auto* a : member.all("arg")) {
         // Method args default to "in"; signal args have no direction at all.
         std::string dir = a->has("direction") ? a->attr("direction") : "in";
-        if (direction.empty() || dir == direction)
+        if (direction.empty() || dir == direction) {
             out.push_back({a->attr("name"), a->attr("type")});
+        }
     }
     return out;
 }
 
 std::map<std::string, std::string> annotationsOf(const XmlNode& member) {
     std::map<std::string, std::string> out;
-    for (const auto* a : member.all("annotation"))
+    for (const auto* a : member.all("annotation")) {
         out[a->attr("name")] = a->attr("value");
+    }
     return out;
 }
 
@@ -394,9 +421,11 @@ protected:
         iface_ = ifaces[0];
     }
     const XmlNode* member(const std::string& kind, const std::string& name) const {
-        for (const auto* m : iface_->all(kind))
-            if (m->attr("name") == name)
+        for (const auto* m : iface_->all(kind)) {
+            if (m->attr("name") == name) {
                 return m;
+            }
+        }
         return nullptr;
     }
 
@@ -407,11 +436,13 @@ protected:
 TEST_P(DbusContractXml, IsOneStandardIntrospectionInterface) {
     EXPECT_EQ(doc_.doctype, introspectDoctype);
     EXPECT_EQ(iface_->attr("name"), GetParam().name());
-    for (const auto& child : doc_.root.children)
+    for (const auto& child : doc_.root.children) {
         EXPECT_EQ(child.name, "interface") << "unexpected <" << child.name << "> in <node>";
-    for (const auto& child : iface_->children)
+    }
+    for (const auto& child : iface_->children) {
         EXPECT_TRUE(child.name == "method" || child.name == "property" || child.name == "signal")
             << "unexpected <" << child.name << "> in " << GetParam().name();
+    }
 }
 
 TEST_P(DbusContractXml, HasEveryMethodWithItsExactSignature) {
@@ -421,9 +452,10 @@ TEST_P(DbusContractXml, HasEveryMethodWithItsExactSignature) {
         ASSERT_NE(m, nullptr) << "method missing";
         EXPECT_EQ(describe(argsOf(*m, "in")), describe(spec.in));
         EXPECT_EQ(describe(argsOf(*m, "out")), describe(spec.out));
-        for (const auto* a : m->all("arg"))
+        for (const auto* a : m->all("arg")) {
             EXPECT_TRUE(a->attr("direction") == "in" || a->attr("direction") == "out")
                 << "arg " << a->attr("name") << ": direction must be given as in or out";
+        }
         auto notes = annotationsOf(*m);
         if (spec.async) {
             EXPECT_EQ(notes["org.freedesktop.DBus.Method.Async"], "server");
@@ -451,33 +483,40 @@ TEST_P(DbusContractXml, HasEverySignalWithItsExactSignature) {
         const XmlNode* s = member("signal", spec.name);
         ASSERT_NE(s, nullptr) << "signal missing";
         EXPECT_EQ(describe(argsOf(*s, "")), describe(spec.args));
-        for (const auto* a : s->all("arg"))
+        for (const auto* a : s->all("arg")) {
             EXPECT_FALSE(a->has("direction")) << "signal args have no direction";
+        }
     }
 }
 
-// Additions are allowed by the contract, but they must be made on purpose: in docs/dbus-api.md and in
-// the table above. This also catches a misspelt member that would otherwise only be "missing".
+// Additions are allowed by the contract, but they must be made on purpose: in docs/dbus-api.md and
+// in the table above. This also catches a misspelt member that would otherwise only be "missing".
 TEST_P(DbusContractXml, HasNoMemberTheContractDoesNotKnow) {
     std::set<std::string> known;
-    for (const auto& m : GetParam().methods)
+    for (const auto& m : GetParam().methods) {
         known.insert("method " + m.name);
-    for (const auto& p : GetParam().properties)
+    }
+    for (const auto& p : GetParam().properties) {
         known.insert("property " + p.name);
-    for (const auto& s : GetParam().signals)
+    }
+    for (const auto& s : GetParam().signals) {
         known.insert("signal " + s.name);
-    for (const auto& child : iface_->children)
+    }
+    for (const auto& child : iface_->children) {
         EXPECT_TRUE(known.count(child.name + " " + child.attr("name")))
             << GetParam().name() << ": " << child.name << " " << child.attr("name")
             << " is not in docs/dbus-api.md's table (add it there and here)";
+    }
 }
 
 // docs/toolchain.md: sdbus-c++ 1.2 rejects a vtable whose method args are only partly named.
 TEST_P(DbusContractXml, NamesEveryArgument) {
-    for (const auto& child : iface_->children)
-        for (const auto* a : child.all("arg"))
+    for (const auto& child : iface_->children) {
+        for (const auto* a : child.all("arg")) {
             EXPECT_FALSE(a->attr("name").empty())
                 << GetParam().name() << "." << child.attr("name") << ": unnamed argument";
+        }
+    }
 }
 
 TEST_P(DbusContractXml, UsesOnlyKnownAnnotations) {
@@ -485,13 +524,14 @@ TEST_P(DbusContractXml, UsesOnlyKnownAnnotations) {
         {"org.freedesktop.DBus.Method.Async", {"server"}},
         {"org.freedesktop.DBus.Property.EmitsChangedSignal", {"true", "const"}},
     };
-    for (const auto& child : iface_->children)
+    for (const auto& child : iface_->children) {
         for (const auto& [name, value] : annotationsOf(child)) {
             auto it = allowed.find(name);
             EXPECT_TRUE(it != allowed.end() && it->second.count(value))
                 << GetParam().name() << "." << child.attr("name") << ": annotation " << name << "="
                 << value;
         }
+    }
     EXPECT_TRUE(annotationsOf(*iface_).empty());
 }
 
@@ -504,10 +544,11 @@ TEST_P(DbusContractXml, DocumentsEveryMemberAndArgument) {
         EXPECT_NE(child.comment.find(name + ":"), std::string::npos)
             << GetParam().name() << "." << name << ": no comment starting with '" << name
             << ":' right before it";
-        for (const auto* a : child.all("arg"))
+        for (const auto* a : child.all("arg")) {
             EXPECT_NE(a->comment.find(a->attr("name") + ":"), std::string::npos)
                 << GetParam().name() << "." << name << ": argument " << a->attr("name")
                 << " has no comment starting with '" << a->attr("name") << ":' before it";
+        }
     }
 }
 
@@ -518,8 +559,9 @@ TEST(DbusContractXmlFiles, EveryInterfaceHasAFileAndNoOtherInterfaceExists) {
     // A guard against the table and dbus/meson.build drifting apart.
     EXPECT_EQ(contract().size(), 4u);
     std::set<std::string> names;
-    for (const auto& spec : contract())
+    for (const auto& spec : contract()) {
         EXPECT_TRUE(names.insert(spec.name()).second) << spec.name() << " twice";
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -551,9 +593,10 @@ TEST(DbusContractPolicy, OnlyRootOwnsAndEveryoneMaySendToOurInterfaces) {
             }
             EXPECT_EQ(rule.attr("send_destination"), "org.rpmsgd.Broker1")
                 << "an allow rule without our send_destination";
-            for (const auto& [key, value] : rule.attrs)
+            for (const auto& [key, value] : rule.attrs) {
                 EXPECT_TRUE(key == "send_destination" || key == "send_interface")
                     << "unexpected attribute " << key << "=" << value;
+            }
             EXPECT_TRUE(isDefault) << "send rules belong in the default context";
             sendInterfaces.insert(rule.attr("send_interface"));
         }
@@ -565,8 +608,9 @@ TEST(DbusContractPolicy, OnlyRootOwnsAndEveryoneMaySendToOurInterfaces) {
         "org.freedesktop.DBus.Peer",
         "org.freedesktop.DBus.ObjectManager",
     };
-    for (const auto& spec : contract())
+    for (const auto& spec : contract()) {
         expected.insert(spec.name());
+    }
     EXPECT_EQ(sendInterfaces, expected);
 }
 

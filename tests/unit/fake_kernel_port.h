@@ -5,8 +5,8 @@
 // and devcoredumps are plain vectors the test edits; every call is recorded. Endpoints are real
 // pipe fds, so the registry's dup/close work on them.
 
-#include "dbus/errors.h"
 #include "daemon/kernel_port.h"
+#include "dbus/errors.h"
 
 #include <algorithm>
 #include <cerrno>

@@ -43,8 +43,9 @@ public:
         for (unsigned i = 0; i < ehdr().e_shnum; ++i) {
             const char* n =
                 reinterpret_cast<const char*>(b_.data()) + names.sh_offset + shdr(i).sh_name;
-            if (name == n)
+            if (name == n) {
                 return i;
+            }
         }
         throw std::runtime_error("no section " + name);
     }
@@ -57,23 +58,26 @@ public:
         const Elf32_Shdr s = shdr(section(".resource_table"));
         ASSERT_LE(words.size() * 4, s.sh_size);
         std::fill_n(b_.begin() + s.sh_offset, s.sh_size, 0);
-        for (size_t i = 0; i < words.size(); ++i)
+        for (size_t i = 0; i < words.size(); ++i) {
             set(s.sh_offset + static_cast<uint32_t>(i * 4), words[i]);
+        }
     }
 
 private:
     template <typename T>
     T get(uint64_t at) const {
-        if (at + sizeof(T) > b_.size())
+        if (at + sizeof(T) > b_.size()) {
             throw std::out_of_range("editor read beyond the image");
+        }
         T v;
         std::memcpy(&v, b_.data() + at, sizeof v);
         return v;
     }
     template <typename T>
     void set(uint64_t at, const T& v) {
-        if (at + sizeof(T) > b_.size())
+        if (at + sizeof(T) > b_.size()) {
             throw std::out_of_range("editor write beyond the image");
+        }
         std::memcpy(b_.data() + at, &v, sizeof v);
     }
     std::vector<uint8_t>& b_;
@@ -101,8 +105,9 @@ void expectSaneOutcome(const std::vector<uint8_t>& bytes) {
         EXPECT_LE(s.filesz, s.memsz);
         EXPECT_LE(s.offset + s.filesz, bytes.size());
     }
-    for (const auto& res : r.image->resources)
+    for (const auto& res : r.image->resources) {
         EXPECT_LE(res.vrings.size(), 2u);
+    }
     (void)fw::describeResourceTable(&*r.image);
 }
 
@@ -252,13 +257,15 @@ bool haveReadelf() {
 std::string readelf(const std::string& path, int& status) {
     const std::string cmd = "readelf -a -W '" + path + "' 2>&1";
     FILE* p = popen(cmd.c_str(), "r");
-    if (!p)
+    if (!p) {
         throw std::runtime_error("popen failed");
+    }
     std::string out;
     char buf[4096];
     size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0)
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) {
         out.append(buf, n);
+    }
     const int raw = pclose(p);
     status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
     return out;
@@ -286,8 +293,9 @@ void expectReadelfClean(const fw::BuildOptions& o) {
 } // namespace
 
 TEST(FirmwareImage, ReadelfAcceptsGoodImages) {
-    if (!haveReadelf())
+    if (!haveReadelf()) {
         GTEST_SKIP() << "readelf (binutils) is not installed";
+    }
     expectReadelfClean(defaultOptions());
     fw::BuildOptions bare;
     bare.traceLen = 0;
@@ -321,8 +329,9 @@ TEST(FirmwareImage, RandomBytesNeverCrash) {
     std::mt19937 rng(12345);
     for (int i = 0; i < 3000; ++i) {
         std::vector<uint8_t> bytes(rng() % 600);
-        for (auto& b : bytes)
+        for (auto& b : bytes) {
             b = static_cast<uint8_t>(rng());
+        }
         // Half of them get a plausible ELF identification to reach the deeper checks.
         if (i % 2 && bytes.size() >= 16) {
             std::memcpy(bytes.data(), ELFMAG, SELFMAG);
@@ -549,8 +558,9 @@ TEST(FirmwareImage, HandMadeResourceTables) {
         auto b = base;
         Elf32Editor e(b);
         std::vector<uint32_t> t = {1, 1, 0, 0, 20, fw::RscVdev, 7, 0, 1, 0, 0, 3u << 8};
-        for (uint32_t i = 0; i < 3; ++i)
+        for (uint32_t i = 0; i < 3; ++i) {
             t.insert(t.end(), {fw::FwRscAddrAny, 16, 256, i, 0});
+        }
         e.rewriteTable(t);
         expectRefused(b, "the vdev resource (entry 0) has 3 vrings; at most 2 are supported");
     }
@@ -620,8 +630,9 @@ TEST(FirmwareImage, HandMadeResourceTables) {
         auto b = base;
         Elf32Editor e(b);
         std::vector<uint32_t> t = {1, 1, 0, 0, 20, fw::RscCarveout, 0, 0, 0, 0, 0};
-        for (int i = 0; i < 8; ++i)
+        for (int i = 0; i < 8; ++i) {
             t.push_back(0x41414141);
+        }
         e.rewriteTable(t);
         const fw::ParseResult r = fw::parse(b);
         ASSERT_TRUE(r) << r.problem.message;

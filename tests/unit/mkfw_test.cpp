@@ -34,8 +34,9 @@ struct MkfwRun {
 MkfwRun mkfw(std::vector<std::string> args) {
     args.insert(args.begin(), "mkfw");
     std::vector<char*> argv;
-    for (auto& a : args)
+    for (auto& a : args) {
         argv.push_back(a.data());
+    }
     argv.push_back(nullptr);
     testing::internal::CaptureStdout();
     testing::internal::CaptureStderr();
@@ -50,8 +51,9 @@ MkfwRun mkfw(std::vector<std::string> args) {
 
 size_t entries(const std::filesystem::path& dir) {
     size_t n = 0;
-    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir))
+    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) {
         ++n;
+    }
     return n;
 }
 
@@ -63,8 +65,9 @@ TEST(Mkfw, Help) {
     EXPECT_NE(r.out.find("Usage: rpmsg-sim mkfw --spec FILE --out FILE [--defect KIND]"),
               std::string::npos)
         << r.out;
-    for (const auto& name : fw::defectNames())
+    for (const auto& name : fw::defectNames()) {
         EXPECT_NE(r.out.find(name), std::string::npos) << name;
+    }
     EXPECT_TRUE(r.err.empty());
 }
 

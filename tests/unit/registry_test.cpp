@@ -5,11 +5,11 @@
 // temporary directory and an inline Worker (jobs and their completions run at once).
 
 #include "common/firmware_image.h"
-#include "dbus/errors.h"
 #include "daemon/log.h"
 #include "daemon/registry.h"
 #include "daemon/store.h"
 #include "daemon/worker.h"
+#include "dbus/errors.h"
 #include "fake_kernel_port.h"
 #include "test_util.h"
 

@@ -20,8 +20,9 @@ public:
     TempDir() {
         const char* base = std::getenv("TMPDIR");
         std::string pattern = std::string(base && *base ? base : "/tmp") + "/rpmsgd-unit-XXXXXX";
-        if (!mkdtemp(pattern.data()))
+        if (!mkdtemp(pattern.data())) {
             throw std::runtime_error("mkdtemp failed");
+        }
         path_ = pattern;
     }
     ~TempDir() {
@@ -45,8 +46,9 @@ inline void writeFile(const std::string& path, const std::vector<uint8_t>& bytes
     std::ofstream out(path, std::ios::binary);
     out.write(reinterpret_cast<const char*>(bytes.data()),
               static_cast<std::streamsize>(bytes.size()));
-    if (!out)
+    if (!out) {
         throw std::runtime_error("cannot write " + path);
+    }
 }
 
 /// @brief Writes @p text to @p path (throws on failure).
@@ -57,8 +59,9 @@ inline void writeText(const std::string& path, const std::string& text) {
 /// @brief Reads a whole file (throws on failure).
 inline std::vector<uint8_t> readFile(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in)
+    if (!in) {
         throw std::runtime_error("cannot read " + path);
+    }
     return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
 }
 

@@ -45,9 +45,11 @@ namespace {
 std::string nonLoopbackInterfaces() {
     std::string names;
     if (struct if_nameindex* list = if_nameindex()) {
-        for (auto* i = list; i->if_index != 0; ++i)
-            if (std::strcmp(i->if_name, "lo") != 0)
+        for (auto* i = list; i->if_index != 0; ++i) {
+            if (std::strcmp(i->if_name, "lo") != 0) {
                 names += std::string(names.empty() ? "" : " ") + i->if_name;
+            }
+        }
         if_freenameindex(list);
     }
     return names;
@@ -55,8 +57,9 @@ std::string nonLoopbackInterfaces() {
 
 // sd_device_monitor_new() silently disables itself without udevd unless /dev is devtmpfs.
 bool monitorCanWork() {
-    if (access("/run/udev/control", F_OK) == 0)
+    if (access("/run/udev/control", F_OK) == 0) {
         return true;
+    }
     std::ifstream mounts("/proc/self/mountinfo");
     std::string line;
     while (std::getline(mounts, line)) {
@@ -67,8 +70,9 @@ bool monitorCanWork() {
         }
         std::string type;
         in >> type;
-        if (point == "/dev" && type == "devtmpfs")
+        if (point == "/dev" && type == "devtmpfs") {
             return true;
+        }
     }
     return false;
 }
@@ -77,8 +81,9 @@ bool monitorCanWork() {
 
 TEST(Uevent, HostNamespaceIsNotPrivate) {
     const std::string others = nonLoopbackInterfaces();
-    if (others.empty())
+    if (others.empty()) {
         GTEST_SKIP() << "this test already runs in a namespace with loopback only";
+    }
     std::string why;
     EXPECT_FALSE(isPrivateNetns(why));
     EXPECT_FALSE(why.empty());
@@ -120,16 +125,20 @@ struct MonitorResult {
 void record(sd_device* device, MonitorResult* r) {
     sd_device_action_t action = _SD_DEVICE_ACTION_INVALID;
     const char* value = nullptr;
-    if (sd_device_get_action(device, &action) >= 0 && action == SD_DEVICE_ADD)
+    if (sd_device_get_action(device, &action) >= 0 && action == SD_DEVICE_ADD) {
         r->action = "add";
-    else
+    } else {
         r->action = "other(" + std::to_string(static_cast<int>(action)) + ")";
-    if (sd_device_get_subsystem(device, &value) >= 0)
+    }
+    if (sd_device_get_subsystem(device, &value) >= 0) {
         r->subsystem = value;
-    if (sd_device_get_devname(device, &value) >= 0)
+    }
+    if (sd_device_get_devname(device, &value) >= 0) {
         r->devname = value;
-    if (sd_device_get_syspath(device, &value) >= 0)
+    }
+    if (sd_device_get_syspath(device, &value) >= 0) {
         r->syspath = value;
+    }
     sd_device_get_seqnum(device, &r->seqnum);
     r->got = true;
 }
@@ -214,11 +223,13 @@ int monitorChild(std::string& message) {
 } // namespace
 
 TEST(Uevent, SdDeviceMonitorSeesTheEvent) {
-    if (geteuid() != 0)
+    if (geteuid() != 0) {
         GTEST_SKIP() << "needs root to create a network namespace and send to the udev group";
-    if (!monitorCanWork())
+    }
+    if (!monitorCanWork()) {
         GTEST_SKIP() << "no udevd (/run/udev/control) and /dev is not devtmpfs, so "
                         "sd_device_monitor disables itself";
+    }
     int fds[2];
     ASSERT_EQ(pipe(fds), 0);
     const pid_t pid = fork();
@@ -235,14 +246,17 @@ TEST(Uevent, SdDeviceMonitorSeesTheEvent) {
     std::string message;
     char buf[512];
     ssize_t n;
-    while ((n = read(fds[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
-        if (n > 0)
+    while ((n = read(fds[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
+        if (n > 0) {
             message.append(buf, static_cast<size_t>(n));
+        }
+    }
     close(fds[0]);
     int status = 0;
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
     ASSERT_TRUE(WIFEXITED(status)) << "child died: " << message;
-    if (WEXITSTATUS(status) == 77)
+    if (WEXITSTATUS(status) == 77) {
         GTEST_SKIP() << message;
+    }
     EXPECT_EQ(WEXITSTATUS(status), 0) << message;
 }
