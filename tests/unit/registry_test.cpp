@@ -4,7 +4,7 @@
 // may do what. No bus, no root: a FakeKernelPort, a recording observer, a real Store in a
 // temporary directory and an inline Worker (jobs and their completions run at once).
 
-#include "common/firmware_image.h"
+#include "common/firmware_builder.h"
 #include "daemon/log.h"
 #include "daemon/registry.h"
 #include "daemon/store.h"
