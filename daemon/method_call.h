@@ -132,8 +132,8 @@ private:
 ///        is returned (or thrown as sdbus::Error) here. The steps are those of an asynchronous
 ///        method; the authorise step completes before @p body returns. (A method whose authorise
 ///        step becomes asynchronous is declared Async in its XML, and its body stays as it is.)
-template <typename... Results, typename Body>
-auto answerNow(Body&& body) {
+template <typename... Results>
+auto answerNow(const std::function<void(const typename MethodCall<Results...>::Ptr&)>& body) {
     std::optional<std::tuple<Results...>> answer;
     std::optional<sdbus::Error> error;
     auto call = std::make_shared<MethodCall<Results...>>(

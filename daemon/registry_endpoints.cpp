@@ -85,7 +85,7 @@ OpenResult Registry::createEndpoint(const Caller& owner, const Processor& p,
     e.ownerUid = owner.uid;
     e.ownerGids = owner.gids;
     e.fd = opened.fd;
-    endpoints_[n] = e;
+    const Endpoint& added = endpoints_.insert_or_assign(n, std::move(e)).first->second;
     if (fdStore_) {
         fdStore_->add(FdStore::endpointName(n), opened.fd);
     }
@@ -94,7 +94,7 @@ OpenResult Registry::createEndpoint(const Caller& owner, const Processor& p,
         ++ch.endpoints;
         observer_.channelChanged(ch, {"Endpoints"});
     }
-    observer_.endpointAdded(endpoints_[n]);
+    observer_.endpointAdded(added);
     log::info("Endpoint " + std::to_string(n) + " (" + opened.device + ") opened on " + label +
                   " of " + p.id + " for " + owner.sender + " uid " + std::to_string(owner.uid),
               {{"PROCESSOR", p.id}, {"ENDPOINT", std::to_string(n)}, {"OWNER", owner.sender}});
@@ -132,16 +132,18 @@ void Registry::endAll() {
 
 void Registry::endEndpoints(const std::function<bool(const Endpoint&)>& which,
                             const std::string& why) {
-    std::vector<Endpoint> ending;
+    std::vector<uint64_t> ending;
     for (const auto& [n, e] : endpoints_) {
         if (which(e)) {
-            ending.push_back(e);
+            ending.push_back(n);
         }
     }
-    for (const Endpoint& e : ending) {
-        if (!endpoints_.count(e.number)) {
+    for (uint64_t n : ending) {
+        auto node = endpoints_.extract(n);
+        if (node.empty()) {
             continue; // ended meanwhile
         }
+        const Endpoint& e = node.mapped();
         try {
             kernel_.destroyEndpoint(e.fd); // the client's fd now fails with EPIPE
         } catch (const std::exception& ex) {
@@ -151,7 +153,6 @@ void Registry::endEndpoints(const std::function<bool(const Endpoint&)>& which,
         if (fdStore_) {
             fdStore_->remove(FdStore::endpointName(e.number));
         }
-        endpoints_.erase(e.number);
         if (!e.channelKey.empty()) {
             auto cit = channels_.find(e.channelKey);
             if (cit != channels_.end() && cit->second.endpoints > 0) {

@@ -75,7 +75,7 @@ void Registry::addProcessor(const ProcessorSnapshot& s, const std::string& ctrl,
     p.remoteproc = s.remoteproc;
     p.ctrl = ctrl;
     p.ctrlInstance = instance;
-    auto& ref = processors_[p.id] = p;
+    Processor& ref = processors_.insert_or_assign(s.id, std::move(p)).first->second;
     log::info("Found processor " + describe(ref) + ", state " + std::string(toString(ref.state)),
               {{"PROCESSOR", ref.id}});
     observer_.processorAdded(ref);
@@ -160,8 +160,8 @@ void Registry::updateChannels(const std::vector<ChannelSnapshot>& chans,
     for (const auto& key : gone) {
         endEndpoints([&](const Endpoint& e) { return e.channelKey == key; },
                      "its channel went away");
-        Channel ch = channels_[key];
-        channels_.erase(key);
+        auto node = channels_.extract(key);
+        const Channel& ch = node.mapped();
         observer_.channelRemoved(ch);
         auto pit = processors_.find(ch.processorId);
         if (pit != processors_.end()) {
@@ -185,8 +185,8 @@ void Registry::updateChannels(const std::vector<ChannelSnapshot>& chans,
         ch.name = c.name;
         ch.processorId = c.processorId;
         ch.remoteAddress = c.remoteAddress;
-        auto& ref = channels_[ch.key] = ch;
         pit->second.channels.push_back(ch.key);
+        const Channel& ref = channels_.insert_or_assign(c.device, std::move(ch)).first->second;
         observer_.channelAdded(ref);
         observer_.processorChanged(pit->second, {"Channels"});
         log::info("Channel " + ref.name + " announced by " + describe(pit->second) + " at " +
@@ -206,8 +206,8 @@ void Registry::removeProcessors(const std::set<std::string>& seenProcs) {
     for (const auto& id : gone) {
         endEndpoints([&](const Endpoint& e) { return e.processorId == id; },
                      "its processor went away");
-        Processor p = processors_[id];
-        processors_.erase(id);
+        auto node = processors_.extract(id);
+        const Processor& p = node.mapped();
         observer_.processorRemoved(p);
         log::info("Processor " + describe(p) + " is gone", {{"PROCESSOR", id}});
     }
