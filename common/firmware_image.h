@@ -2,10 +2,13 @@
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // Remote-processor firmware images: ELF parsing and the checks the kernel's generic ELF loader
-// makes (drivers/remoteproc/remoteproc_elf_loader.c, remoteproc_core.c), and a builder for the
-// simulator's firmware files. Shared by rpmsg-sim (which must reject what the kernel rejects,
-// with the same errno) and rpmsgd (which validates before the kernel sees a file).
+// makes (drivers/remoteproc/remoteproc_elf_loader.c, remoteproc_core.c). Shared by rpmsg-sim
+// (which must reject what the kernel rejects, with the same errno) and rpmsgd (which validates
+// before the kernel sees a file). Building images (firmware_builder.h) and the debugfs text of a
+// resource table (resource_table_text.h) are for the simulator and the tests: rpmsgd does not
+// link them.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -25,6 +28,23 @@ enum ResourceType : uint32_t {
 inline constexpr uint32_t VirtioIdRpmsg = 7;
 inline constexpr uint32_t VirtioRpmsgFNs = 1u << 0;
 inline constexpr uint32_t FwRscAddrAny = 0xFFFFFFFFu;
+
+// Sizes of the packed kernel structures (include/linux/remoteproc.h), which the parser reads and
+// the builder writes.
+inline constexpr uint64_t TableHeaderSize = 16; ///< struct resource_table: ver, num, reserved[2]
+inline constexpr uint64_t RscHeaderSize = 4;    ///< struct fw_rsc_hdr
+inline constexpr uint64_t CarveoutSize = 52;    ///< struct fw_rsc_carveout (also fw_rsc_devmem)
+inline constexpr uint64_t TraceSize = 44;       ///< struct fw_rsc_trace
+inline constexpr uint64_t VdevSize = 24;        ///< struct fw_rsc_vdev without vrings and config
+inline constexpr uint64_t VringSize = 20;       ///< struct fw_rsc_vdev_vring
+inline constexpr uint64_t RscNameSize = 32;     ///< the name fields of carveout, devmem, trace
+inline constexpr uint32_t RscLast = 4;          ///< the first type the generic handlers skip
+inline constexpr size_t MaxVrings = 2;          ///< vrings of one vdev the kernel supports
+
+/// @brief The section the kernel's find_table() looks for.
+inline constexpr const char* ResourceTableName = ".resource_table";
+/// @brief rpmsg-sim's own section: the remote's behaviour as JSON (sim/README.md).
+inline constexpr const char* BehaviourSectionName = ".rpmsg_sim";
 
 /// @brief One vring of a vdev entry (struct fw_rsc_vdev_vring).
 struct Vring {
@@ -82,47 +102,5 @@ struct ParseResult {
 /// because there is no IOMMU); PT_LOAD segments (filesz <= memsz, data inside the file).
 /// A missing resource table is an error (EINVAL), as with the generic `parse_fw`.
 ParseResult parse(std::span<const uint8_t> bytes);
-
-/// @brief Text of debugfs `resource_table` for an image (or "No resource table found\n").
-std::string describeResourceTable(const Image* image);
-
-/// @brief Defects the builder can plant, for tests.
-enum class Defect {
-    None,
-    BadMagic,
-    TooSmall,
-    NoSectionHeaders,
-    NoResourceTable,
-    TruncatedResourceTable,
-    BadResourceTableVersion,
-    NoLoadableSegments,
-    BigEndian,
-    SegmentBeyondFile,
-};
-
-/// @brief Parses a defect name as used by `rpmsg-sim mkfw --defect` ("bad-magic", ...).
-std::optional<Defect> defectFromName(const std::string& name);
-
-/// @brief The name of a defect ("none" for Defect::None), the inverse of defectFromName().
-const char* defectName(Defect defect);
-
-/// @brief Every defect name accepted by defectFromName(), in declaration order.
-std::vector<std::string> defectNames();
-
-/// @brief Image options for the builder.
-struct BuildOptions {
-    bool nameService = true;  ///< VIRTIO_RPMSG_F_NS in the vdev's dfeatures
-    uint32_t traceLen = 1024; ///< length of the trace0 buffer; 0 = no trace entry
-    uint16_t machine = 40;    ///< EM_ARM
-    uint32_t vringNum = 256;
-    std::string behaviour; ///< JSON stored in `.rpmsg_sim`; empty = no section
-    Defect defect = Defect::None;
-    bool elf64 = false; ///< build ELFCLASS64 instead (to exercise the parser's 64-bit path)
-};
-
-/// @brief Builds a little-endian ELF32 image with one PT_LOAD segment, `.resource_table`
-/// (trace entry, then the rpmsg vdev), the behaviour section and `.shstrtab`. The segment holds
-/// `.text` and `.resource_table`; its memsz also covers the trace buffer (zero-filled).
-std::vector<uint8_t> build(const BuildOptions& options);
 
 } // namespace rpmsgd::fw

@@ -101,6 +101,12 @@ constexpr std::string_view toString(CoredumpMode m) {
     return detail::wordOf(detail::coredumpWords, m);
 }
 
+/// @brief The word of a mode that may be absent; "" when it is (a kernel without the attribute).
+template <typename Mode>
+constexpr std::string_view toString(const std::optional<Mode>& m) {
+    return m ? toString(*m) : std::string_view();
+}
+
 /// @brief The state a kernel word names; nullopt for a word the kernel does not use.
 constexpr std::optional<ProcessorState> processorStateFromString(std::string_view word) {
     return detail::valueOf(detail::processorStateWords, word);
@@ -114,14 +120,22 @@ constexpr std::optional<CoredumpMode> coredumpModeFromString(std::string_view wo
     return detail::valueOf(detail::coredumpWords, word);
 }
 
-/// @brief Every value of an enum in table order (for iteration and round-trip tests).
-inline constexpr auto allProcessorStates = [] {
-    std::array<ProcessorState, detail::processorStateWords.size()> out{};
-    for (std::size_t i = 0; i < out.size(); ++i) {
-        out[i] = detail::processorStateWords[i].first;
+namespace detail {
+template <typename Enum, std::size_t N>
+constexpr std::array<Enum, N> valuesOf(const WordTable<Enum, N>& table) {
+    std::array<Enum, N> out{};
+    for (std::size_t i = 0; i < N; ++i) {
+        out[i] = table[i].first;
     }
     return out;
-}();
+}
+} // namespace detail
+
+/// @brief Every value of each enum in table order (for iteration, messages that list the
+///        words, and round-trip tests).
+inline constexpr auto allProcessorStates = detail::valuesOf(detail::processorStateWords);
+inline constexpr auto allRecoveryModes = detail::valuesOf(detail::recoveryWords);
+inline constexpr auto allCoredumpModes = detail::valuesOf(detail::coredumpWords);
 
 /// @brief True when Linux drives a live remote (running, or attached to one booted elsewhere):
 ///        a `start` then would only take a second power reference. A detached processor is

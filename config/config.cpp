@@ -455,12 +455,13 @@ private:
             firmware(item, p, "firmware", policy.firmware);
             boolean(item, p, "autostart", policy.autostart);
             optionalChoice(item, p, "recovery",
-                           {{"enabled", Recovery::Enabled}, {"disabled", Recovery::Disabled}},
+                           {{toString(Recovery::Enabled), Recovery::Enabled},
+                            {toString(Recovery::Disabled), Recovery::Disabled}},
                            policy.recovery);
             optionalChoice(item, p, "coredump",
-                           {{"disabled", Coredump::Disabled},
-                            {"enabled", Coredump::Enabled},
-                            {"inline", Coredump::Inline}},
+                           {{toString(Coredump::Disabled), Coredump::Disabled},
+                            {toString(Coredump::Enabled), Coredump::Enabled},
+                            {toString(Coredump::Inline), Coredump::Inline}},
                            policy.coredump);
             if (const Json* r = member(item, "restart")) {
                 const std::string rp = child(p, "restart");
@@ -805,22 +806,6 @@ const ProcessorPolicy* matchProcessorPolicy(const Config& config, const std::str
 
 const char* toString(WatchMode mode) {
     return mode == WatchMode::Poll ? "poll" : "udev";
-}
-
-const char* toString(Recovery recovery) {
-    return recovery == Recovery::Disabled ? "disabled" : "enabled";
-}
-
-const char* toString(Coredump coredump) {
-    switch (coredump) {
-    case Coredump::Enabled:
-        return "enabled";
-    case Coredump::Inline:
-        return "inline";
-    case Coredump::Disabled:
-        break;
-    }
-    return "disabled";
 }
 
 } // namespace rpmsgd::config

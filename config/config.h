@@ -5,6 +5,8 @@
 // JSON texts to them. Reading files (main file + FILE.d/*.json drop-ins) is a thin layer on top;
 // resolving user/group names to ids lives apart, in identity.h.
 
+#include "common/states.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -53,11 +55,13 @@ struct ChannelRule {
     bool operator==(const ChannelRule&) const = default;
 };
 
-/// @brief `processors[].recovery`: the kernel's recovery attribute.
-enum class Recovery { Enabled, Disabled };
+/// @brief `processors[].recovery`: the kernel's recovery attribute, in its words
+/// (common/states.h).
+using Recovery = rpmsgd::RecoveryMode;
 
-/// @brief `processors[].coredump`: the kernel's coredump attribute.
-enum class Coredump { Disabled, Enabled, Inline };
+/// @brief `processors[].coredump`: the kernel's coredump attribute, in its words
+/// (common/states.h).
+using Coredump = rpmsgd::CoredumpMode;
 
 /// @brief `processors[].restart`: the daemon's crash-loop policy (used when recovery is
 /// disabled): restart after a crash unless `maxCrashes` happened within `windowS` seconds.
@@ -140,11 +144,8 @@ const ChannelRule* matchChannelRule(const Config& config, const std::string& cha
 const ProcessorPolicy* matchProcessorPolicy(const Config& config, const std::string& processorId,
                                             const std::string& processorName);
 
-/// @brief The JSON spelling of an enum value ("udev", "enabled", "inline", ...).
+/// @brief The JSON spelling of a watch mode ("udev" or "poll"). Recovery and Coredump are
+/// spelled by rpmsgd::toString() of common/states.h.
 const char* toString(WatchMode mode);
-/// @copydoc toString(WatchMode)
-const char* toString(Recovery recovery);
-/// @copydoc toString(WatchMode)
-const char* toString(Coredump coredump);
 
 } // namespace rpmsgd::config

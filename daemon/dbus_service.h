@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
-// The D-Bus face of the registry: Manager + ObjectManager at /org/rpmsgd/Broker1, one object per
-// processor, channel and endpoint. Every handler reads its arguments, validates them (quoting
-// the bad value), identifies the caller, calls the registry and replies; every exception becomes
-// a D-Bus error (sdbus-c++ 1.2 terminates on anything else).
+// The D-Bus face of the registry, and the glue its objects share. DbusService observes the
+// registry and keeps one object per processor, channel and endpoint (processor_dbus.h,
+// channel_dbus.h, endpoint_dbus.h) besides the Manager at /org/rpmsgd/Broker1
+// (manager_dbus.h); it owns who-calls tracking (callers_dbus.h) and the upload reader, and
+// builds the object paths. Handlers are written as method_call.h describes.
 
+#include "callers_dbus.h"
 #include "common/scheduler.h"
+#include "method_call.h"
 #include "registry.h"
+#include "upload_reader.h"
 
 #include <functional>
 #include <map>
@@ -19,7 +23,6 @@
 #include <sdbus-c++/sdbus-c++.h>
 
 typedef struct sd_event sd_event;
-typedef struct sd_event_source sd_event_source;
 
 namespace rpmsgd {
 
@@ -32,6 +35,9 @@ std::string escapePathElement(const std::string& s);
 /// @brief Decodes the a{sv} options of Open/OpenEndpoint (nonblock: b, local_address: u);
 /// throws Error(InvalidArgument) naming an unknown key or a value of the wrong type.
 OpenOptions parseOpenOptions(const std::map<std::string, sdbus::Variant>& options);
+
+/// @brief How Channel.Open and Processor.OpenEndpoint answer.
+using OpenCall = MethodCall<sdbus::UnixFd, sdbus::ObjectPath, uint32_t>;
 
 class ManagerObject;
 class ProcessorObject;
@@ -48,9 +54,10 @@ public:
 
     /// @brief Connects the registry (set once, before the first rescan).
     void attach(Registry& registry);
-    void setWaitsPerClient(uint32_t n) { waitsPerClient_ = n; }
-    void setFirmwareMaxBytes(uint64_t n) { firmwareMaxBytes_ = n; }
-    /// @brief Removes every object (InterfacesRemoved first), for shutdown.
+    void setWaitsPerClient(uint32_t n);
+    void setFirmwareMaxBytes(uint64_t n) { uploads_.setMaxBytes(n); }
+    /// @brief Answers what is pending and removes every object (InterfacesRemoved first), for
+    ///        shutdown.
     void clear();
 
     // RegistryObserver
@@ -64,61 +71,55 @@ public:
     void endpointRemoved(const Endpoint&) override;
     void crashed(const Processor&, uint32_t count, const std::string& coredump) override;
 
-    // Used by the object classes.
+    // For the objects.
     Registry& registry() { return *registry_; }
     sdbus::IConnection& connection() { return connection_; }
+    Scheduler& scheduler() { return scheduler_; }
+    Callers& callers() { return callers_; }
+    UploadReader& uploads() { return uploads_; }
     std::string processorPath(const std::string& id) const;
     std::string channelPath(const Channel& c) const;
     std::string endpointPath(uint64_t n) const;
-    /// @brief The caller of the method being handled on @p object.
-    Caller caller(sdbus::IObject& object);
-    /// @brief Watch @p sender so its endpoints and waits end when it leaves the bus.
-    void track(const std::string& sender);
-    void waitForChannel(sdbus::Result<sdbus::ObjectPath>&& result, const Caller& caller,
-                        const std::string& name, const std::string& processor, uint32_t timeoutMs);
     std::string reload() { return reload_(); }
-    /// @brief Reads a firmware upload from @p fd (owned) without blocking the loop, then loads
-    /// it and answers @p result.
-    void readUpload(int fd, sdbus::Result<std::string>&& result, const Caller& caller,
-                    const std::string& processorId, const std::string& name);
+
+    /// @brief Step 3 of a handler (method_call.h): identifies the caller of the method
+    ///        @p object is handling and authorises @p action with the policy in force; then
+    ///        runs @p then(caller) as the next step of @p call, or fails @p call.
+    template <typename Call, typename Then>
+    void authorise(sdbus::IObject& object, const std::shared_ptr<Call>& call, const Action& action,
+                   Then then) {
+        callers_.authorise(
+            object, action, registry_->policy(),
+            [call, then = std::move(then)](const Caller& caller) mutable {
+                call->step([&] { then(caller); });
+            },
+            [call](std::exception_ptr error) { call->fail(error); });
+    }
 
 private:
-    struct Waiter {
-        uint64_t id;
-        std::string sender, name, processor;
-        sdbus::Result<sdbus::ObjectPath> result;
-        Timer timer;
-    };
     /// Objects are never destroyed inside a handler: sdbus-c++ 1.2 touches the object after the
     /// callback returns. They wait here (InterfacesRemoved is sent when they go) until the loop
     /// runs again.
     void bury(const std::string& path, std::shared_ptr<void> object);
     void exhume(const std::string& path);
     void senderGone(const std::string& sender);
-    struct Upload;
-    void finishUpload(uint64_t id, int error);
-    void untrackIfIdle(const std::string& sender);
-    void satisfyWaiters();
+    bool holdsSomething(const std::string& sender) const;
 
     sdbus::IConnection& connection_;
     Scheduler& scheduler_;
     std::function<std::string()> reload_;
-    uint32_t waitsPerClient_;
-    sd_event* event_;
-    uint64_t firmwareMaxBytes_;
-    std::map<uint64_t, std::unique_ptr<Upload>> uploads_;
-    uint64_t nextUpload_ = 1;
+    Callers callers_;
+    UploadReader uploads_;
     Registry* registry_ = nullptr;
     std::unique_ptr<ManagerObject> manager_;
     std::map<std::string, std::unique_ptr<ProcessorObject>> processors_;
     std::map<std::string, std::unique_ptr<ChannelObject>> channels_;
     std::map<uint64_t, std::unique_ptr<EndpointObject>> endpoints_;
-    std::map<std::string, sdbus::Slot> tracked_;
-    std::map<std::string, Caller> credentials_; ///< per unique name, see caller()
-    std::unique_ptr<sdbus::IProxy> busProxy_;
-    std::map<uint64_t, std::unique_ptr<Waiter>> waiters_;
     std::vector<std::pair<std::string, std::shared_ptr<void>>> graveyard_;
-    uint64_t nextWaiter_ = 1;
 };
+
+/// @brief Replies to Open or OpenEndpoint with the endpoint @p r the registry made (the fd is
+///        the caller's copy: it goes to the client, and is closed here).
+void replyOpened(DbusService& svc, OpenCall& call, const OpenResult& r);
 
 } // namespace rpmsgd

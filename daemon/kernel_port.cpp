@@ -38,6 +38,12 @@ std::optional<int64_t> parseSigned(const std::string& s) {
     return s[0] == '-' ? -v : v;
 }
 
+// The kernel prints one of the words of rproc_state_string(), `invalid` among them for a state
+// it does not know; a word no kernel prints is treated the same.
+ProcessorState stateOf(const std::string& word) {
+    return processorStateFromString(word).value_or(ProcessorState::Invalid);
+}
+
 } // namespace
 
 std::optional<kernel::ChannelInfo> parseVirtioDeviceName(const std::string& device) {
@@ -124,7 +130,9 @@ std::vector<kernel::ChannelInfo> RealKernelPort::busDevices() {
 std::vector<ProcessorSnapshot> RealKernelPort::processors() {
     std::vector<ProcessorSnapshot> out;
     for (const auto& p : kernel::readProcessors(paths_)) {
-        out.push_back({p.id, p.name, p.state, p.firmware, p.recovery, p.coredump, true});
+        out.push_back({p.id, p.name, stateOf(p.state), p.firmware,
+                       recoveryModeFromString(p.recovery), coredumpModeFromString(p.coredump),
+                       true});
     }
     // Transports without a remoteproc (a hypervisor's virtio-rpmsg, GLINK/SMD edges) are
     // published as processors named after the transport, always `attached` (docs/dbus-api.md).
@@ -141,7 +149,7 @@ std::vector<ProcessorSnapshot> RealKernelPort::processors() {
         }
     }
     for (const auto& t : transports) {
-        out.push_back({t, t, "attached", "", "", "", false});
+        out.push_back({t, t, ProcessorState::Attached, "", std::nullopt, std::nullopt, false});
     }
     return out;
 }
@@ -171,11 +179,11 @@ std::vector<CtrlSnapshot> RealKernelPort::ctrls() {
     return out;
 }
 
-std::string RealKernelPort::state(const std::string& id) {
+std::optional<ProcessorState> RealKernelPort::state(const std::string& id) {
     try {
-        return kernel::readState(paths_, id);
+        return stateOf(kernel::readState(paths_, id));
     } catch (const std::exception&) {
-        return ""; // vanished: the next rescan removes it
+        return std::nullopt; // vanished: the next rescan removes it
     }
 }
 
@@ -194,8 +202,8 @@ void RealKernelPort::checkFirmware(const std::string& name) {
 void RealKernelPort::setRecovery(const std::string& id, bool enabled) {
     kernel::setRecovery(paths_, id, enabled);
 }
-void RealKernelPort::setCoredump(const std::string& id, const std::string& mode) {
-    kernel::setCoredump(paths_, id, mode);
+void RealKernelPort::setCoredump(const std::string& id, CoredumpMode mode) {
+    kernel::setCoredump(paths_, id, std::string(toString(mode)));
 }
 void RealKernelPort::recover(const std::string& id) {
     kernel::recover(paths_, id);

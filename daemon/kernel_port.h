@@ -2,9 +2,13 @@
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
 // What the registry needs from the kernel layer. The real implementation (kernel_port.cpp)
-// maps these onto daemon/kernel/; tests can substitute a fake.
+// maps these onto daemon/kernel/ and turns the kernel's words into the typed states of
+// common/states.h; tests can substitute a fake.
+
+#include "common/states.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,7 +17,10 @@ namespace rpmsgd {
 struct ProcessorSnapshot {
     std::string id;   ///< remoteprocN, or the transport (virtioK) for transports without one
     std::string name; ///< kernel `name`
-    std::string state, firmware, recovery, coredump;
+    ProcessorState state = ProcessorState::Offline;
+    std::string firmware;
+    std::optional<RecoveryMode> recovery; ///< nullopt: this kernel has no `recovery` attribute
+    std::optional<CoredumpMode> coredump; ///< nullopt: this kernel has no `coredump` attribute
     bool remoteproc = true; ///< false: a transport without a remoteproc (docs/dbus-api.md)
 };
 
@@ -50,8 +57,8 @@ public:
     virtual std::vector<ProcessorSnapshot> processors() = 0;
     virtual std::vector<ChannelSnapshot> channels() = 0;
     virtual std::vector<CtrlSnapshot> ctrls() = 0;
-    /// @brief Reads only `state` of one processor ("" if it vanished).
-    virtual std::string state(const std::string& id) = 0;
+    /// @brief Reads only `state` of one processor (nullopt if it vanished).
+    virtual std::optional<ProcessorState> state(const std::string& id) = 0;
     // Each of these throws rpmsgd::Error (KernelError, InvalidState, ...) naming file and errno.
     virtual void start(const std::string& id) = 0; ///< no-op when running/attached
     virtual void stop(const std::string& id) = 0;  ///< no-op when offline/detached
@@ -60,7 +67,7 @@ public:
     /// kernel's ELF and resource-table checks; throws NotFound / InvalidFirmware.
     virtual void checkFirmware(const std::string& name) = 0;
     virtual void setRecovery(const std::string& id, bool enabled) = 0;
-    virtual void setCoredump(const std::string& id, const std::string& mode) = 0;
+    virtual void setCoredump(const std::string& id, CoredumpMode mode) = 0;
     virtual void recover(const std::string& id) = 0;
     virtual std::string readTrace(const std::string& id, unsigned index) = 0;
     virtual OpenedEndpoint createEndpoint(const std::string& ctrl, const std::string& name,

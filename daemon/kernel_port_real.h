@@ -25,13 +25,13 @@ public:
     std::vector<ProcessorSnapshot> processors() override;
     std::vector<ChannelSnapshot> channels() override;
     std::vector<CtrlSnapshot> ctrls() override;
-    std::string state(const std::string& id) override;
+    std::optional<ProcessorState> state(const std::string& id) override;
     void start(const std::string& id) override;
     void stop(const std::string& id) override;
     void setFirmware(const std::string& id, const std::string& name) override;
     void checkFirmware(const std::string& name) override;
     void setRecovery(const std::string& id, bool enabled) override;
-    void setCoredump(const std::string& id, const std::string& mode) override;
+    void setCoredump(const std::string& id, CoredumpMode mode) override;
     void recover(const std::string& id) override;
     std::string readTrace(const std::string& id, unsigned index) override;
     OpenedEndpoint createEndpoint(const std::string& ctrl, const std::string& name, uint32_t src,

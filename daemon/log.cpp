@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <vector>
 
 #include <systemd/sd-journal.h>
 
@@ -62,7 +63,7 @@ void setMaxLevel(Level level) {
     maxLevel = level;
 }
 
-void write(Level level, const std::string& message, const Fields& fields) {
+void write(Level level, const std::string& message, Fields fields) {
     if (int(level) > int(maxLevel)) {
         return;
     }
@@ -72,8 +73,8 @@ void write(Level level, const std::string& message, const Fields& fields) {
         items.push_back("MESSAGE=" + message);
         items.push_back("PRIORITY=" + std::to_string(int(level)));
         items.push_back("SYSLOG_IDENTIFIER=rpmsgd");
-        for (const auto& [k, v] : fields) {
-            items.push_back(k + "=" + v);
+        for (const Field& f : fields) {
+            items.push_back(std::string(f.key) + "=" + std::string(f.value));
         }
         std::vector<iovec> iov;
         for (auto& s : items) {
@@ -88,13 +89,15 @@ void write(Level level, const std::string& message, const Fields& fields) {
     line += levelName(level);
     line += "]: ";
     line += message;
-    if (!fields.empty()) {
+    if (fields.size() != 0) {
         line += " (";
-        for (size_t i = 0; i < fields.size(); ++i) {
-            line += (i ? " " : "");
-            line += fields[i].first;
+        const char* separator = "";
+        for (const Field& f : fields) {
+            line += separator;
+            line += f.key;
             line += '=';
-            line += fields[i].second;
+            line += f.value;
+            separator = " ";
         }
         line += ')';
     }

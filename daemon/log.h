@@ -4,32 +4,38 @@
 // Logging: structured journal entries (named fields) when journald is there, stderr otherwise
 // (sd_journal_send drops messages silently without journald).
 
+#include <initializer_list>
 #include <string>
-#include <utility>
-#include <vector>
+#include <string_view>
 
 namespace rpmsgd::log {
 
-using Fields = std::vector<std::pair<std::string, std::string>>;
+/// @brief One journal field: its KEY (upper case) and value, both borrowed for the call.
+struct Field {
+    std::string_view key;
+    std::string_view value;
+};
+/// @brief The fields of one entry, written in place at the call (nothing is allocated there).
+using Fields = std::initializer_list<Field>;
 
 enum class Level { Error = 3, Warning = 4, Notice = 5, Info = 6, Debug = 7 };
 
 /// @brief Logs @p message at @p level with extra journal fields (KEY names in upper case).
-void write(Level level, const std::string& message, const Fields& fields = {});
+void write(Level level, const std::string& message, Fields fields = {});
 
-inline void error(const std::string& m, const Fields& f = {}) {
+inline void error(const std::string& m, Fields f = {}) {
     write(Level::Error, m, f);
 }
-inline void warning(const std::string& m, const Fields& f = {}) {
+inline void warning(const std::string& m, Fields f = {}) {
     write(Level::Warning, m, f);
 }
-inline void notice(const std::string& m, const Fields& f = {}) {
+inline void notice(const std::string& m, Fields f = {}) {
     write(Level::Notice, m, f);
 }
-inline void info(const std::string& m, const Fields& f = {}) {
+inline void info(const std::string& m, Fields f = {}) {
     write(Level::Info, m, f);
 }
-inline void debug(const std::string& m, const Fields& f = {}) {
+inline void debug(const std::string& m, Fields f = {}) {
     write(Level::Debug, m, f);
 }
 

@@ -1,11 +1,24 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
-// The daemon's domain: processors, channels, endpoints (leases) and who may do what. It holds
-// no D-Bus types and touches no files: the kernel comes in through KernelPort, changes go out
-// through RegistryObserver (the D-Bus glue turns them into objects and signals).
+// The daemon's domain: processors, channels and endpoints (leases). It holds no D-Bus types and
+// touches no files: the kernel comes in through KernelPort, changes go out through
+// RegistryObserver (the D-Bus glue turns them into objects and signals). Who may do what is
+// decided before a request gets here (Policy::authorise, policy.h); the registry applies the
+// rest of the policy: the config's processors[] entries, the limits, and endpoints a new
+// config no longer allows.
+//
+// One class, one file per concern:
+//   registry.cpp            lookups, the policy in force, errors on processors
+//   registry_scan.cpp       the truth from the kernel: rescan and state polling
+//   registry_crash.cpp      crashes, coredumps and the daemon's restart policy
+//   registry_lifecycle.cpp  start, stop, recover, firmware, recovery and coredump settings
+//   registry_endpoints.cpp  endpoint leases: open, close, and the one way they end
 
+#include "common/rpmsg_abi.h"
+#include "common/states.h"
 #include "kernel_port.h"
+#include "policy.h"
 #include "store.h"
 #include "worker.h"
 
@@ -24,49 +37,12 @@ namespace rpmsgd {
 
 class FdStore;
 
-/// @brief Who is calling: the bus connection and its credentials.
-struct Caller {
-    std::string sender; ///< unique bus name
-    uint32_t uid = 0;
-    std::vector<uint32_t> gids; ///< primary and supplementary groups
-};
-
-/// @brief A set of users and groups.
-struct Identity {
-    std::set<uint32_t> uids, gids;
-    bool matches(const Caller& caller) const;
-};
-
-/// @brief What the config allows, with names resolved to ids.
-struct Policy {
-    Identity managers;
-    struct ChannelRule {
-        std::string match = "*";     ///< glob on the channel name
-        std::string processor = "*"; ///< glob on the processor id or kernel name
-        Identity who;
-    };
-    std::vector<ChannelRule> channelRules;
-    /// @brief What the config asks for a processor (first matching processors[] entry).
-    struct ProcessorRule {
-        std::string match = "*"; ///< glob on the kernel name or the id
-        std::optional<std::string> firmware;
-        bool autostart = false;
-        std::optional<bool> recovery;
-        std::optional<std::string> coredump;
-        bool hasRestart = false; ///< a processors[] entry matched: the restart policy applies
-        uint32_t maxCrashes = 5;
-        uint32_t windowS = 300;
-    };
-    std::vector<ProcessorRule> processorRules;
-    uint32_t endpointsPerClient = 32;
-    uint32_t endpointsTotal = 1024;
-    uint32_t coredumpsKept = 5;
-    uint64_t coredumpMaxBytes = 256ull << 20;
-    uint64_t firmwareMaxBytes = 64ull << 20;
-};
-
 struct Processor {
-    std::string id, name, state, firmware, recovery, coredump;
+    std::string id, name;
+    ProcessorState state = ProcessorState::Offline;
+    std::string firmware;
+    std::optional<RecoveryMode> recovery; ///< nullopt: this kernel has no `recovery` attribute
+    std::optional<CoredumpMode> coredump; ///< nullopt: this kernel has no `coredump` attribute
     bool remoteproc = true;
     uint32_t crashCount = 0;
     std::string lastError, lastCoredump;
@@ -80,12 +56,15 @@ struct Processor {
     std::deque<uint64_t> crashTimes;   ///< monotonic seconds of recent crashes (restart policy)
 };
 
+/// @brief How messages and logs name a processor: "remoteproc0 (m4)".
+std::string describe(const Processor& p);
+
 struct Channel {
     std::string key; ///< bus device name, unique
     std::string name;
     std::string processorId;
     uint32_t remoteAddress = 0;
-    uint32_t mtu = 496;
+    uint32_t mtu = rpmsg::Mtu;
     uint32_t endpoints = 0;
 };
 
@@ -125,7 +104,7 @@ struct OpenOptions {
 struct OpenResult {
     int fd = -1; ///< the caller's copy (the registry keeps its own); the caller closes it
     uint64_t endpoint = 0;
-    uint32_t mtu = 496;
+    uint32_t mtu = rpmsg::Mtu;
 };
 
 class Registry {
@@ -134,6 +113,8 @@ public:
     Registry(KernelPort& kernel, RegistryObserver& observer, Policy policy, Store& store,
              Worker& worker);
     ~Registry();
+    Registry(const Registry&) = delete;
+    Registry& operator=(const Registry&) = delete;
 
     /// @brief Keep a copy of every endpoint fd in @p store (the service manager's), so a
     /// later instance can destroy the endpoints if this one is killed. Null: none.
@@ -143,55 +124,61 @@ public:
     /// prefix common to all instances, and ownKernelPrefix() this instance's.
     static constexpr const char* KernelPrefix = "rpmsgd-";
     static std::string ownKernelPrefix();
-    Registry(const Registry&) = delete;
-    Registry& operator=(const Registry&) = delete;
 
+    // --- the truth from the kernel (registry_scan.cpp) ---
     /// @brief Re-reads the truth from the kernel and reports every difference.
     void rescan();
     /// @brief Reads only each processor's state (the kernel sends no notification for it);
     /// true if any changed.
     bool pollStates();
-    /// @brief Replaces the policy; endpoints whose owner is no longer allowed are ended.
-    void setPolicy(Policy policy);
 
+    // --- lookups and policy (registry.cpp) ---
     const std::map<std::string, Processor>& processors() const { return processors_; }
     const std::map<std::string, Channel>& channels() const { return channels_; }
     const std::map<uint64_t, Endpoint>& endpoints() const { return endpoints_; }
     /// @brief By id (remoteproc0) or kernel name; null if none.
     const Processor* findProcessor(const std::string& key) const;
+    /// @brief By id; throws NotFound ("There is no processor ...") if none.
+    const Processor& processor(const std::string& id) const;
     /// @brief First channel named @p name on @p processorKey (id or name; empty = any).
     const Channel* findChannel(const std::string& name, const std::string& processorKey) const;
+    /// @brief The policy in force (for the D-Bus glue's authorise step).
+    const Policy& policy() const { return policy_; }
+    /// @brief Replaces the policy; endpoints whose owner is no longer allowed are ended.
+    void setPolicy(Policy policy);
 
-    bool isManager(const Caller& caller) const;
-    /// @brief Throws AccessDenied unless the caller is root or a manager.
-    void requireManager(const Caller& caller, const std::string& what) const;
+    // --- lifecycle (registry_lifecycle.cpp) ---
+    // The caller was authorised (Action::manage). Each throws rpmsgd::Error for what it can
+    // tell at once; the asynchronous ones report the kernel's answer through @p done, on the
+    // loop.
 
     /// @brief From now on, apply the config's processors[] entries (firmware, recovery,
     /// coredump, autostart) to each processor the first time it is seen offline. Called once the
     /// bus name is owned and the objects are published, so no early announcement is missed.
     void enableProcessorPolicies();
-
-    // Processor management; each throws rpmsgd::Error for what it can tell at once. The
-    // asynchronous ones report the kernel's answer through @p done, on the loop.
-    void start(const Caller&, const std::string& id, Done done);
-    void stop(const Caller&, const std::string& id, Done done);
-    void restart(const Caller&, const std::string& id, Done done);
-    void recover(const Caller&, const std::string& id, Done done);
+    void start(const std::string& id, Done done);
+    void stop(const std::string& id, Done done);
+    void restart(const std::string& id, Done done);
+    void recover(const std::string& id, Done done);
+    /// @brief Throws unless firmware may be uploaded to @p id now (checked before reading).
+    void checkLoadFirmware(const std::string& id) const;
     /// @brief Validates and stores uploaded firmware, then sets it; returns the name set.
-    std::string loadFirmware(const Caller&, const std::string& id, const std::string& name,
+    std::string loadFirmware(const std::string& id, const std::string& name,
                              std::span<const uint8_t> image);
-    /// @brief Throws unless @p caller may upload firmware to @p id now (checked before reading).
-    void checkLoadFirmware(const Caller&, const std::string& id);
-    void setFirmware(const Caller&, const std::string& id, const std::string& name);
-    void setRecovery(const Caller&, const std::string& id, bool enabled);
-    void setCoredump(const Caller&, const std::string& id, const std::string& mode);
-    std::string readTrace(const Caller&, const std::string& id, unsigned index);
+    void setFirmware(const std::string& id, const std::string& name);
+    void setRecovery(const std::string& id, bool enabled);
+    void setCoredump(const std::string& id, CoredumpMode mode);
+    std::string readTrace(const std::string& id, unsigned index);
 
-    // Endpoints.
-    OpenResult open(const Caller&, const std::string& channelKey, const OpenOptions&);
-    OpenResult openRaw(const Caller&, const std::string& processorId, const std::string& name,
+    // --- endpoints (registry_endpoints.cpp) ---
+    // The caller was authorised (Action::openChannel, openEndpoint, closeEndpoint); @p owner
+    // holds the lease and is counted against limits.endpoints_per_client.
+
+    OpenResult open(const Caller& owner, const std::string& channelKey, const OpenOptions&);
+    OpenResult openRaw(const Caller& owner, const std::string& processorId, const std::string& name,
                        uint32_t remoteAddress, const OpenOptions&);
-    void close(const Caller&, uint64_t endpoint);
+    /// @brief Ends endpoint @p number (NotFound if there is none); @p why goes to the log.
+    void close(uint64_t number, const std::string& why);
     /// @brief The client left the bus: end all its endpoints.
     void clientGone(const std::string& sender);
     /// @brief Senders that currently hold endpoints.
@@ -200,31 +187,46 @@ public:
     void endAll();
 
 private:
-    const FdStore* fdStore_ = nullptr;
-    const Processor& processor(const std::string& id) const;
     Processor& processorMutable(const std::string& id);
     void requireRemoteproc(const Processor& p, const std::string& what) const;
-    bool channelAllowed(const Caller&, const std::string& channelName, const Processor&) const;
-    OpenResult createEndpoint(const Caller&, const Processor&, const std::string& channelKey,
-                              const std::string& label, uint32_t remoteAddress, const OpenOptions&);
-    void endEndpoint(uint64_t number, const std::string& why);
-    void updateProcessor(Processor& p, const ProcessorSnapshot& s);
-    void refreshState(Processor& p, const std::string& state);
     void noteError(Processor& p, const std::string& message);
-    void crashSeen(Processor& p, const std::string& why);
-    void harvestCoredumps();
-    void applyPolicy(Processor& p);
     const Policy::ProcessorRule* ruleFor(const Processor& p) const;
-    void runLifecycle(const std::string& id, const char* verb,
+
+    // registry_scan.cpp
+    void addProcessor(const ProcessorSnapshot& s, const std::string& ctrl, uint64_t instance);
+    void updateProcessor(Processor& p, const ProcessorSnapshot& s);
+    void updateCtrl(Processor& p, const std::string& ctrl, uint64_t instance);
+    void refreshState(Processor& p, ProcessorState state);
+    void updateChannels(const std::vector<ChannelSnapshot>& chans,
+                        const std::set<std::string>& seenProcs);
+    void removeProcessors(const std::set<std::string>& seenProcs);
+
+    // registry_crash.cpp
+    void crashSeen(Processor& p, const std::string& why);
+    void restartAfterCrash(Processor& p);
+    void harvestCoredumps();
+
+    // registry_lifecycle.cpp
+    void applyPolicy(Processor& p);
+    void runLifecycle(const std::string& id, const std::string& verb,
                       std::function<void(const std::string&)> work, Done done);
     void startNow(const std::string& id, Done done);
     void stopNow(const std::string& id, Done done);
+
+    // registry_endpoints.cpp
+    OpenResult createEndpoint(const Caller& owner, const Processor& p,
+                              const std::string& channelKey, const std::string& label,
+                              uint32_t remoteAddress, const OpenOptions&);
+    /// @brief The one way endpoints end: every endpoint @p which selects is destroyed in the
+    /// kernel, dropped from the fd store, uncounted from its channel and reported.
+    void endEndpoints(const std::function<bool(const Endpoint&)>& which, const std::string& why);
 
     KernelPort& kernel_;
     RegistryObserver& observer_;
     Policy policy_;
     Store& store_;
     Worker& worker_;
+    const FdStore* fdStore_ = nullptr;
     bool policiesEnabled_ = false;
     std::map<std::string, Processor> processors_;
     std::map<std::string, Channel> channels_;

@@ -5,12 +5,12 @@
 #include "bus_bridge.h"
 #include "common/scheduler.h"
 #include "config/config.h"
-#include "config/identity.h"
 #include "dbus/errors.h"
 #include "dbus_service.h"
 #include "fd_store.h"
 #include "kernel_port_real.h"
 #include "log.h"
+#include "policy.h"
 #include "project_version.h"
 #include "registry.h"
 #include "watcher.h"
@@ -43,45 +43,6 @@ const char* const Usage =
     "\n"
     "The bus is the system bus (DBUS_SYSTEM_BUS_ADDRESS overrides it, as for any sd-bus program).\n"
     "Environment: RPMSGD_DEBUG=1 logs debug messages.\n";
-
-Policy policyFrom(const config::Config& cfg, std::vector<std::string>& warnings) {
-    auto ids = config::resolveIdentities(cfg, warnings);
-    Policy p;
-    p.managers.uids.insert(ids.managers.uids.begin(), ids.managers.uids.end());
-    p.managers.gids.insert(ids.managers.gids.begin(), ids.managers.gids.end());
-    for (size_t i = 0; i < cfg.channels.size(); ++i) {
-        Policy::ChannelRule r;
-        r.match = cfg.channels[i].match;
-        r.processor = cfg.channels[i].processor;
-        if (i < ids.channels.size()) {
-            r.who.uids.insert(ids.channels[i].uids.begin(), ids.channels[i].uids.end());
-            r.who.gids.insert(ids.channels[i].gids.begin(), ids.channels[i].gids.end());
-        }
-        p.channelRules.push_back(r);
-    }
-    for (const auto& pp : cfg.processors) {
-        Policy::ProcessorRule r;
-        r.match = pp.match;
-        r.firmware = pp.firmware;
-        r.autostart = pp.autostart.value_or(false);
-        if (pp.recovery) {
-            r.recovery = *pp.recovery == config::Recovery::Enabled;
-        }
-        if (pp.coredump) {
-            r.coredump = config::toString(*pp.coredump);
-        }
-        r.hasRestart = true;
-        config::RestartPolicy restart = pp.restart.value_or(config::RestartPolicy{});
-        r.maxCrashes = restart.maxCrashes;
-        r.windowS = restart.windowS;
-        p.processorRules.push_back(r);
-    }
-    p.endpointsPerClient = cfg.limits.endpointsPerClient;
-    p.endpointsTotal = cfg.limits.endpointsTotal;
-    p.coredumpsKept = cfg.limits.coredumpsKept;
-    p.firmwareMaxBytes = cfg.limits.firmwareMaxBytes;
-    return p;
-}
 
 kernel::Paths kernelPaths(const config::Config& cfg) {
     kernel::Paths k;

@@ -2,14 +2,11 @@
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #include "validation.h"
 
+#include "common/rpmsg_abi.h"
 #include "dbus/errors.h"
 #include "store.h"
 
 namespace rpmsgd {
-
-namespace {
-constexpr uint32_t AddrAny = 0xFFFFFFFFu;
-}
 
 void checkFirmwarePath(const std::string& name) {
     if (name.empty() || name.size() > 255 || name[0] == '/' ||
@@ -32,22 +29,27 @@ void checkUploadName(const std::string& name) {
     }
 }
 
-void checkCoredumpMode(const std::string& mode) {
-    if (mode != "disabled" && mode != "enabled" && mode != "inline") {
-        throw Error(ErrorCode::InvalidArgument,
-                    "Coredump mode '" + mode + "' is not one of disabled, enabled, inline");
+CoredumpMode parseCoredumpMode(const std::string& mode) {
+    if (auto m = coredumpModeFromString(mode)) {
+        return *m;
     }
+    std::string words;
+    for (auto m : allCoredumpModes) {
+        words += std::string(words.empty() ? "" : ", ") + std::string(toString(m));
+    }
+    throw Error(ErrorCode::InvalidArgument, "Coredump mode '" + mode + "' is not one of " + words);
 }
 
 void checkEndpointName(const std::string& name) {
-    if (name.empty() || name.size() > 31 || name.find('\0') != std::string::npos) {
-        throw Error(ErrorCode::InvalidArgument,
-                    "Endpoint name '" + name + "' must be 1 to 31 bytes without NUL");
+    constexpr size_t maxName = rpmsg::NameSize - 1; // the kernel keeps the NUL
+    if (name.empty() || name.size() > maxName || name.find('\0') != std::string::npos) {
+        throw Error(ErrorCode::InvalidArgument, "Endpoint name '" + name + "' must be 1 to " +
+                                                    std::to_string(maxName) + " bytes without NUL");
     }
 }
 
 void checkRemoteAddress(uint32_t address) {
-    if (address == AddrAny) {
+    if (address == rpmsg::AddrAny) {
         throw Error(ErrorCode::InvalidArgument,
                     "Remote address 0xffffffff (ANY) cannot be written to; give the address of "
                     "the remote service");
@@ -55,7 +57,7 @@ void checkRemoteAddress(uint32_t address) {
 }
 
 void checkLocalAddress(const std::optional<uint32_t>& address) {
-    if (address && *address == AddrAny) {
+    if (address && *address == rpmsg::AddrAny) {
         throw Error(ErrorCode::InvalidArgument, "local_address 0xffffffff is ANY; omit the option");
     }
 }

@@ -5,6 +5,8 @@
 // call them, and the fuzz targets (tests/fuzz/) call them directly. Each throws
 // Error(InvalidArgument) whose message quotes the bad value and says what is allowed.
 
+#include "common/states.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -19,8 +21,8 @@ void checkFirmwarePath(const std::string& name);
 /// with '.' (Store::validUploadName()).
 void checkUploadName(const std::string& name);
 
-/// @brief SetCoredump: one of disabled, enabled, inline.
-void checkCoredumpMode(const std::string& mode);
+/// @brief SetCoredump: one of the kernel's coredump words (disabled, enabled, inline).
+CoredumpMode parseCoredumpMode(const std::string& mode);
 
 /// @brief OpenEndpoint: an endpoint name of 1 to 31 bytes without NUL (RPMSG_NAME_SIZE).
 void checkEndpointName(const std::string& name);

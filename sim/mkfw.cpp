@@ -3,7 +3,7 @@
 #include "mkfw.h"
 
 #include "behaviour_spec.h"
-#include "common/firmware_image.h"
+#include "common/firmware_builder.h"
 
 #include <cerrno>
 #include <cstdio>

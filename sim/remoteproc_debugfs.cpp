@@ -6,6 +6,7 @@
 // `carveout_memories`, and the `trace0` file rproc_create_trace_file() adds for a firmware's
 // trace resource. 6.1 and 5.15 are the same here.
 
+#include "common/resource_table_text.h"
 #include "kernel_model_impl.h"
 
 #include <cerrno>

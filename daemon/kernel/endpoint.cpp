@@ -2,6 +2,8 @@
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #include "daemon/kernel/endpoint.h"
 
+#include "common/rpmsg_abi.h"
+#include "daemon/kernel/eptdev_sysfs.h"
 #include "daemon/kernel/error.h"
 #include "daemon/kernel/rpmsg_bus.h"
 #include "daemon/kernel/sysfs.h"
@@ -21,20 +23,16 @@
 #include <thread>
 #include <unistd.h>
 
-#include <linux/rpmsg.h>
-
-#ifndef RPMSG_ADDR_ANY
-#define RPMSG_ADDR_ANY 0xFFFFFFFF
-#endif
-
-static_assert(sizeof(struct rpmsg_endpoint_info) == 40);
-static_assert(RPMSG_CREATE_EPT_IOCTL == 0x4028B501);
-static_assert(RPMSG_DESTROY_EPT_IOCTL == 0xB502);
-static_assert(rpmsgd::kernel::AddrAny == RPMSG_ADDR_ANY);
-
 namespace rpmsgd::kernel {
 
 namespace {
+
+using detail::classDir;
+using detail::ctrlError;
+using detail::Eptdev;
+using detail::listEntries;
+using detail::readEptdev;
+using detail::scan;
 
 using namespace std::chrono_literals;
 
@@ -42,97 +40,8 @@ using namespace std::chrono_literals;
 constexpr auto nodeWait = 1s;
 constexpr auto nodePoll = 10ms;
 
-// An endpoint device with the identity of its sysfs directory: a number freed and reused
-// between our two scans gets a new directory (new inode), so it is not mistaken for an old one.
-struct Eptdev {
-    EptdevInfo info;
-    ino_t ino = 0;
-};
-
-std::string classDir(const Paths& paths, const std::string& ctrl) {
-    return paths.sysfs + "/class/rpmsg/" + ctrl;
-}
-
 std::string devPath(const Paths& paths, const std::string& device) {
     return paths.dev + "/" + device;
-}
-
-// A ctrl device that vanished under us: its processor stopped or crashed meanwhile. That is
-// Unavailable for the caller (docs/dbus-api.md: processor not running), not a kernel failure.
-KernelError ctrlError(const std::string& ctrl, const std::string& what, int err) {
-    if (detail::isGone(err)) {
-        return KernelError(
-            err,
-            ctrl + " is gone (its processor stopped or crashed): " + kernelErrorMessage(what, err),
-            ErrorCode::Unavailable);
-    }
-    return KernelError(what, err);
-}
-
-// name/src/dst of one endpoint device under @p base; nullopt when it went away meanwhile or is
-// not an endpoint device of the kind we know.
-std::optional<Eptdev> readEptdev(const std::string& base, const std::string& device) {
-    const std::string path = base + "/" + device;
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-        return std::nullopt;
-    }
-    Eptdev e;
-    e.info.device = device;
-    e.ino = st.st_ino;
-    auto name = detail::readFile(path + "/name");
-    auto src = detail::readFile(path + "/src");
-    auto dst = detail::readFile(path + "/dst");
-    if (detail::isGone(name.err) || detail::isGone(src.err) || detail::isGone(dst.err)) {
-        return std::nullopt; // destroyed while we looked
-    }
-    for (const auto* r : {&name, &src, &dst}) {
-        if (r->err != 0) {
-            throw KernelError("read " + device + "/" +
-                                  (r == &name ? "name" : (r == &src ? "src" : "dst")),
-                              r->err);
-        }
-    }
-    auto srcValue = detail::parseAddress(src.data);
-    auto dstValue = detail::parseAddress(dst.data);
-    if (!srcValue || !dstValue) {
-        return std::nullopt;
-    }
-    e.info.name = detail::chomp(std::move(name.data));
-    e.info.src = *srcValue;
-    e.info.dst = *dstValue;
-    return e;
-}
-
-// The endpoint devices under a ctrl device by name and inode: one readdir, nothing read.
-std::map<std::string, ino_t> listEntries(const Paths& paths, const std::string& ctrl) {
-    auto dir = detail::listDir(classDir(paths, ctrl));
-    if (dir.err != 0) {
-        throw ctrlError(ctrl, "list " + ctrl, dir.err);
-    }
-    std::map<std::string, ino_t> out;
-    for (size_t i = 0; i < dir.names.size(); ++i) {
-        if (detail::hasIndexSuffix(dir.names[i], "rpmsg")) {
-            out.emplace(dir.names[i], dir.inodes[i]);
-        }
-    }
-    return out;
-}
-
-std::vector<Eptdev> scan(const Paths& paths, const std::string& ctrl) {
-    const std::string base = classDir(paths, ctrl);
-    std::vector<std::string> devices;
-    for (const auto& [device, ino] : listEntries(paths, ctrl)) {
-        devices.push_back(device);
-    }
-    detail::naturalSort(devices);
-    std::vector<Eptdev> out;
-    for (const auto& device : devices) {
-        if (auto e = readEptdev(base, device)) {
-            out.push_back(std::move(*e));
-        }
-    }
-    return out;
 }
 
 int openNode(const std::string& path, int flags) {
@@ -196,7 +105,7 @@ std::string destroyCreated(const Paths& paths, const std::string& device) {
         return kernelErrorMessage("open " + path, err);
     }
     std::string why;
-    if (::ioctl(fd, RPMSG_DESTROY_EPT_IOCTL) != 0 && !isGoneErrno(errno)) {
+    if (::ioctl(fd, rpmsg::IoctlDestroyEpt) != 0 && !isGoneErrno(errno)) {
         why = kernelErrorMessage("RPMSG_DESTROY_EPT_IOCTL on " + path, errno);
     }
     ::close(fd);
@@ -297,7 +206,7 @@ OpenedEndpoint createEndpoint(const Paths& paths, const std::string& ctrl, const
     std::memcpy(info.name, name.data(), name.size());
     info.src = src;
     info.dst = dst;
-    const int rc = ::ioctl(ctrlFd, RPMSG_CREATE_EPT_IOCTL, &info);
+    const int rc = ::ioctl(ctrlFd, rpmsg::IoctlCreateEpt, &info);
     const int ioctlErr = errno;
     ::close(ctrlFd); // closing the ctrl device does not destroy what it created
     if (rc != 0) {
@@ -379,7 +288,7 @@ bool destroyEndpoint(int fd) {
     if (p.revents & POLLERR) {
         return false; // already destroyed; a second destroy would corrupt the kernel's refcount
     }
-    if (::ioctl(fd, RPMSG_DESTROY_EPT_IOCTL) != 0) {
+    if (::ioctl(fd, rpmsg::IoctlDestroyEpt) != 0) {
         const int err = errno;
         if (isGoneErrno(err)) {
             return false;
@@ -387,17 +296,6 @@ bool destroyEndpoint(int fd) {
         throw KernelError("RPMSG_DESTROY_EPT_IOCTL on " + fdName(fd), err);
     }
     return true;
-}
-
-std::vector<EptdevInfo> listEptdevs(const Paths& paths, const std::string& ctrl) {
-    if (!detail::hasIndexSuffix(ctrl, "rpmsg_ctrl")) {
-        throw rpmsgd::Error::invalidArgument("invalid control device name '" + ctrl + "'");
-    }
-    std::vector<EptdevInfo> out;
-    for (auto& e : scan(paths, ctrl)) {
-        out.push_back(std::move(e.info));
-    }
-    return out;
 }
 
 bool destroyStaleEptdev(const Paths& paths, const std::string& device, std::string* reason) {
@@ -436,7 +334,7 @@ bool destroyStaleEptdev(const Paths& paths, const std::string& device, std::stri
             throw KernelError("open " + path, err);
         }
     }
-    if (::ioctl(fd, RPMSG_DESTROY_EPT_IOCTL) != 0) {
+    if (::ioctl(fd, rpmsg::IoctlDestroyEpt) != 0) {
         const int err = errno;
         ::close(fd);
         if (isGoneErrno(err)) {

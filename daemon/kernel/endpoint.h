@@ -7,6 +7,7 @@
 // fd get EPIPE. Device nodes are opened without checking S_ISCHR (the simulator's are regular
 // files).
 
+#include "common/rpmsg_abi.h"
 #include "daemon/kernel/paths.h"
 
 #include <cstddef>
@@ -17,10 +18,10 @@
 namespace rpmsgd::kernel {
 
 /// @brief RPMSG_ADDR_ANY: let the kernel choose the local address (src), or no fixed remote.
-inline constexpr uint32_t AddrAny = 0xFFFFFFFFu;
+using rpmsg::AddrAny;
 
 /// @brief Longest endpoint name the kernel keeps (it forces name[31] = 0).
-inline constexpr size_t MaxEndpointName = 31;
+inline constexpr size_t MaxEndpointName = rpmsg::NameSize - 1;
 
 /// @brief An open endpoint device; the caller owns @c fd.
 struct OpenedEndpoint {

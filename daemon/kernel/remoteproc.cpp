@@ -2,6 +2,7 @@
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #include "daemon/kernel/remoteproc.h"
 
+#include "common/states.h"
 #include "daemon/kernel/error.h"
 #include "daemon/kernel/sysfs.h"
 
@@ -153,20 +154,23 @@ std::string readState(const Paths& paths, const std::string& id) {
 
 bool start(const Paths& paths, const std::string& id) {
     const std::string state = readState(paths, id);
-    if (state == "running" || state == "attached") {
+    switch (processorStateFromString(state).value_or(ProcessorState::Invalid)) {
+    case ProcessorState::Running:
+    case ProcessorState::Attached:
         return false; // already up: a `start` now would only take a second power reference
-    }
-    if (state == "offline" || state == "detached") {
+    case ProcessorState::Offline:
+    case ProcessorState::Detached:
         writeAttr(paths, id, "state", "start");
         return true;
-    }
-    if (state == "crashed") {
+    case ProcessorState::Crashed:
         throw StateError(id, state,
                          id + " is crashed: not writing 'start' (it would take a power reference "
                               "and leave the processor dead); recover it instead");
-    }
-    if (state == "deleted") {
-        throw StateError(id, state, id + " is being removed (state deleted)");
+    case ProcessorState::Deleted:
+        throw StateError(id, state, id + " is being removed (state " + state + ")");
+    case ProcessorState::Suspended:
+    case ProcessorState::Invalid:
+        break;
     }
     // suspended (vendor trees), invalid, or a word from a newer kernel: the processor may hold a
     // power reference, so a `start` is not known to be safe.
@@ -175,16 +179,21 @@ bool start(const Paths& paths, const std::string& id) {
 
 bool stop(const Paths& paths, const std::string& id) {
     const std::string state = readState(paths, id);
-    if (state == "offline" || state == "detached") {
+    switch (processorStateFromString(state).value_or(ProcessorState::Invalid)) {
+    case ProcessorState::Offline:
+    case ProcessorState::Detached:
         return false;
-    }
-    if (state == "crashed") {
+    case ProcessorState::Crashed:
         throw StateError(id, state,
                          id + " is crashed: the kernel cannot stop it in this state; recover it "
                               "first");
-    }
-    if (state == "deleted") {
-        throw StateError(id, state, id + " is being removed (state deleted)");
+    case ProcessorState::Deleted:
+        throw StateError(id, state, id + " is being removed (state " + state + ")");
+    case ProcessorState::Running:
+    case ProcessorState::Attached:
+    case ProcessorState::Suspended:
+    case ProcessorState::Invalid:
+        break;
     }
     writeAttr(paths, id, "state", "stop");
     return true;
@@ -204,7 +213,8 @@ void setFirmware(const Paths& paths, const std::string& id, const std::string& n
 }
 
 void setRecovery(const Paths& paths, const std::string& id, bool enabled) {
-    writeAttr(paths, id, "recovery", enabled ? "enabled" : "disabled");
+    writeAttr(paths, id, "recovery",
+              std::string(toString(enabled ? RecoveryMode::Enabled : RecoveryMode::Disabled)));
 }
 
 void setCoredump(const Paths& paths, const std::string& id, const std::string& mode) {

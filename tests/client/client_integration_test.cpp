@@ -230,13 +230,16 @@ TEST_F(Examples, Shell) {
 namespace ctltest {
 namespace {
 
-// The README shows examples/cpp/echo.cpp (without its two comment lines) and the heart of
-// examples/python/echo.py; both must stay what the tests run.
+// The README shows examples/cpp/echo.cpp (without its licence header and its two comment lines)
+// and the heart of examples/python/echo.py; both must stay what the tests run.
 TEST(ReadmeExamples, ShowWhatTheTestsRun) {
     const std::string readme = simtest::readFile(README_PATH).data;
     ASSERT_FALSE(readme.empty()) << README_PATH;
     std::string cpp = simtest::readFile(EXAMPLE_CPP_SOURCE).data;
     ASSERT_FALSE(cpp.empty());
+    while (cpp.rfind("// SPDX-", 0) == 0) {
+        cpp.erase(0, cpp.find('\n') + 1);
+    }
     for (int i = 0; i < 2; ++i) {
         cpp.erase(0, cpp.find('\n') + 1);
     }

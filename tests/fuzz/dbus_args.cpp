@@ -78,8 +78,10 @@ void checkString(const std::string& s) {
         FUZZ_CHECK(s.find('\n') == std::string::npos && s.find('\0') == std::string::npos);
         FUZZ_CHECK(s.size() <= 255 && s[0] != '/');
     }
-    const bool mode = accepted([&] { rpmsgd::checkCoredumpMode(s); });
+    std::optional<rpmsgd::CoredumpMode> parsedMode;
+    const bool mode = accepted([&] { parsedMode = rpmsgd::parseCoredumpMode(s); });
     FUZZ_CHECK(mode == (s == "disabled" || s == "enabled" || s == "inline"));
+    FUZZ_CHECK(!mode || rpmsgd::toString(*parsedMode) == s);
     const bool endpoint = accepted([&] { rpmsgd::checkEndpointName(s); });
     FUZZ_CHECK(!endpoint || (s.size() >= 1 && s.size() <= 31));
     FUZZ_CHECK(accepted([&] { rpmsgd::checkChannelName(s); }) == !s.empty());

@@ -6,6 +6,7 @@
 
 #include "common/firmware_image.h"
 
+#include "common/resource_table_text.h"
 #include "fuzz_check.h"
 #include "sim/behaviour_spec.h"
 

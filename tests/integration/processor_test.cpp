@@ -235,7 +235,7 @@ TEST_F(Processor, CrashWithRecoveryDisabledThenRecover) {
 
 // A slower boot (200 ms, like real firmware rather than 20 ms) so that the channels' absence
 // during the kernel's recovery lasts longer than rpmsgd's poll interval.
-// DAEMON BUG (registry.cpp Registry::rescan): a crash the kernel recovers by itself is counted
+// DAEMON BUG (registry_scan.cpp Registry::rescan): a crash the kernel recovers by itself is counted
 // only when the state poll catches "crashed" or when the control device's name changes; the sim
 // (like the kernel's ida) reuses rpmsg_ctrl0 and its recovery is instantaneous, so CrashCount
 // stays 0 and no Crashed signal is sent although every channel was torn down and re-announced.

@@ -4,7 +4,7 @@
 // asynchronous channel announcements, the 6.6 power refcount, teardown (docs/kernel-abi.md §1.3,
 // §1.6, §3, §6.4 "Remote goes away", §7).
 
-#include "common/firmware_image.h"
+#include "common/firmware_builder.h"
 #include "sim_fixture.h"
 
 #include <algorithm>

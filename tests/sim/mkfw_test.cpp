@@ -3,7 +3,7 @@
 // `rpmsg-sim mkfw`: real, readelf-clean ELF images from behaviour specs (sim README "Simulated
 // firmware"; docs/kernel-abi.md §3). These need no mount, only the binary.
 
-#include "common/firmware_image.h"
+#include "common/firmware_builder.h"
 #include "sim_fixture.h"
 
 #include <algorithm>

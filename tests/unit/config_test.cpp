@@ -235,11 +235,12 @@ TEST(ConfigParse, EmptyChannelsMeansOnlyRootAndManagers) {
 TEST(ConfigParse, EnumSpellings) {
     EXPECT_STREQ(toString(WatchMode::Udev), "udev");
     EXPECT_STREQ(toString(WatchMode::Poll), "poll");
-    EXPECT_STREQ(toString(Recovery::Enabled), "enabled");
-    EXPECT_STREQ(toString(Recovery::Disabled), "disabled");
-    EXPECT_STREQ(toString(Coredump::Disabled), "disabled");
-    EXPECT_STREQ(toString(Coredump::Enabled), "enabled");
-    EXPECT_STREQ(toString(Coredump::Inline), "inline");
+    // Recovery and Coredump are the kernel's words of common/states.h.
+    EXPECT_EQ(toString(Recovery::Enabled), "enabled");
+    EXPECT_EQ(toString(Recovery::Disabled), "disabled");
+    EXPECT_EQ(toString(Coredump::Disabled), "disabled");
+    EXPECT_EQ(toString(Coredump::Enabled), "enabled");
+    EXPECT_EQ(toString(Coredump::Inline), "inline");
 }
 
 // ---- errors ----------------------------------------------------------------------------------

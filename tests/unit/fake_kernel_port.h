@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <functional>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <unistd.h>
@@ -22,6 +23,7 @@ namespace unit {
 
 class FakeKernelPort : public rpmsgd::KernelPort {
 public:
+    using State = rpmsgd::ProcessorState;
     struct Dump {
         std::string device, processorId;
         std::vector<uint8_t> bytes;
@@ -52,13 +54,13 @@ public:
     /// @brief What the kernel does on each write; tests may replace (or clear) them.
     std::function<void(const std::string&)> onStart = [this](const std::string& id) {
         auto* p = find(id);
-        if (p && (p->state == "offline" || p->state == "crashed")) {
-            p->state = "running";
+        if (p && (p->state == State::Offline || p->state == State::Crashed)) {
+            p->state = State::Running;
         }
     };
     std::function<void(const std::string&)> onStop = [this](const std::string& id) {
         if (auto* p = find(id)) {
-            p->state = "offline";
+            p->state = State::Offline;
         }
     };
     std::function<void(const std::string&)> onRecover;
@@ -87,15 +89,15 @@ public:
         }
         return *p;
     }
-    void addProcessor(const std::string& id, const std::string& name, const std::string& state,
+    void addProcessor(const std::string& id, const std::string& name, State state,
                       const std::string& ctrl = "", bool remoteproc = true) {
         rpmsgd::ProcessorSnapshot s;
         s.id = id;
         s.name = name;
         s.state = state;
         s.firmware = "default.elf";
-        s.recovery = "enabled";
-        s.coredump = "enabled";
+        s.recovery = rpmsgd::RecoveryMode::Enabled;
+        s.coredump = rpmsgd::CoredumpMode::Enabled;
         s.remoteproc = remoteproc;
         procs.push_back(s);
         if (!ctrl.empty()) {
@@ -141,10 +143,10 @@ public:
     }
     std::vector<rpmsgd::ChannelSnapshot> channels() override { return chans; }
     std::vector<rpmsgd::CtrlSnapshot> ctrls() override { return ctrlDevs; }
-    std::string state(const std::string& id) override {
+    std::optional<State> state(const std::string& id) override {
         calls.push_back("state " + id);
         auto* p = find(id);
-        return p ? p->state : "";
+        return p ? std::optional<State>(p->state) : std::nullopt;
     }
     void start(const std::string& id) override {
         record("start", "start " + id);
@@ -166,12 +168,12 @@ public:
         record("checkFirmware", "checkFirmware " + name);
     }
     void setRecovery(const std::string& id, bool enabled) override {
-        record("setRecovery",
-               "setRecovery " + id + " " + std::string(enabled ? "enabled" : "disabled"));
-        proc(id).recovery = enabled ? "enabled" : "disabled";
+        const auto mode = enabled ? rpmsgd::RecoveryMode::Enabled : rpmsgd::RecoveryMode::Disabled;
+        record("setRecovery", "setRecovery " + id + " " + std::string(rpmsgd::toString(mode)));
+        proc(id).recovery = mode;
     }
-    void setCoredump(const std::string& id, const std::string& mode) override {
-        record("setCoredump", "setCoredump " + id + " " + mode);
+    void setCoredump(const std::string& id, rpmsgd::CoredumpMode mode) override {
+        record("setCoredump", "setCoredump " + id + " " + std::string(rpmsgd::toString(mode)));
         proc(id).coredump = mode;
     }
     void recover(const std::string& id) override {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
-#include "common/firmware_image.h"
+#include "common/firmware_builder.h"
+#include "common/resource_table_text.h"
 #include "test_util.h"
 
 #include <algorithm>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
-#include "common/firmware_image.h"
+#include "common/firmware_builder.h"
 #include "sim/behaviour_spec.h"
 #include "sim/mkfw.h"
 #include "test_util.h"

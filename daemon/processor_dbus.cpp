@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-FileCopyrightText: 2026 rpmsgd contributors
+#include "processor_dbus.h"
+
+#include "dbus/errors.h"
+#include "dbus_service.h"
+#include "validation.h"
+
+#include <cerrno>
+
+namespace rpmsgd {
+
+namespace {
+
+constexpr const char* Interface = org::rpmsgd::Broker1::Processor_adaptor::INTERFACE_NAME;
+
+// Why reading an upload failed, as the caller of LoadFirmware is told.
+Error uploadError(const std::string& name, int error, uint64_t maxBytes) {
+    switch (error) {
+    case EFBIG:
+        return Error(ErrorCode::LimitExceeded, "Firmware " + name + " is larger than " +
+                                                   std::to_string(maxBytes) +
+                                                   " bytes (limits.firmware_max_bytes)");
+    case ETIMEDOUT:
+        return Error(ErrorCode::Timeout, "Reading firmware " + name +
+                                             " from the passed fd took more than " +
+                                             std::to_string(UploadReader::TimeoutMs / 1000) + " s");
+    case ESHUTDOWN:
+        return Error(ErrorCode::Unavailable, "rpmsgd is stopping");
+    default:
+        return Error(ErrorCode::InvalidArgument,
+                     kernelErrorMessage("read firmware " + name + " from the passed fd", error));
+    }
+}
+
+} // namespace
+
+ProcessorObject::ProcessorObject(DbusService& svc, const std::string& id, const std::string& path)
+    : AdaptorInterfaces(svc.connection(), path), svc_(svc), id_(id) {
+    registerAdaptor();
+    emitInterfacesAddedSignal({Interface});
+}
+
+ProcessorObject::~ProcessorObject() {
+    emitInterfacesRemovedSignal({Interface});
+    unregisterAdaptor();
+}
+
+void ProcessorObject::changed(const std::vector<std::string>& props) {
+    emitPropertiesChangedSignal(Interface, props);
+}
+
+const Processor& ProcessorObject::p() {
+    const Processor* proc = svc_.registry().findProcessor(id_);
+    if (!proc) {
+        throw Error(ErrorCode::NotFound, "Processor " + id_ + " is gone");
+    }
+    return *proc;
+}
+
+// --- methods: read, validate, authorise, call the registry, reply (method_call.h) ------------
+// The continuations capture the service and the id, not the object: an object can go (its
+// processor removed) while its caller is being authorised.
+
+void ProcessorObject::lifecycle(sdbus::Result<>&& result, const char* what, Lifecycle verb) {
+    auto call = MethodCall<>::async(std::move(result));
+    call->step([&] {
+        svc_.authorise(getObject(), call, Action::manage(what, id_),
+                       [&svc = svc_, id = id_, call, verb](const Caller&) {
+                           (svc.registry().*verb)(id, call->done());
+                       });
+    });
+}
+
+void ProcessorObject::Start(sdbus::Result<>&& result) {
+    lifecycle(std::move(result), "Starting a processor", &Registry::start);
+}
+
+void ProcessorObject::Stop(sdbus::Result<>&& result) {
+    lifecycle(std::move(result), "Stopping a processor", &Registry::stop);
+}
+
+void ProcessorObject::Restart(sdbus::Result<>&& result) {
+    lifecycle(std::move(result), "Restarting a processor", &Registry::restart);
+}
+
+void ProcessorObject::Recover(sdbus::Result<>&& result) {
+    lifecycle(std::move(result), "Recovering a processor", &Registry::recover);
+}
+
+void ProcessorObject::SetFirmware(const std::string& name) {
+    answerNow<>([&](const MethodCall<>::Ptr& call) {
+        checkFirmwarePath(name);
+        svc_.authorise(getObject(), call, Action::manage("Setting firmware", id_),
+                       [&svc = svc_, id = id_, name, call](const Caller&) {
+                           svc.registry().setFirmware(id, name);
+                           call->reply();
+                       });
+    });
+}
+
+void ProcessorObject::LoadFirmware(sdbus::Result<std::string>&& result, sdbus::UnixFd fd,
+                                   std::string name) {
+    auto call = MethodCall<std::string>::async(std::move(result));
+    call->step([&] {
+        checkUploadName(name);
+        auto upload = std::make_shared<sdbus::UnixFd>(std::move(fd)); // closed unless read
+        svc_.authorise(getObject(), call, Action::manage("Loading firmware", id_),
+                       [&svc = svc_, id = id_, name, upload, call](const Caller&) {
+                           svc.registry().checkLoadFirmware(id); // before reading, not after
+                           svc.uploads().read(
+                               upload->release(),
+                               [&svc, id, name, call](int error, std::vector<uint8_t> data) {
+                                   call->step([&] {
+                                       if (error) {
+                                           throw uploadError(name, error, svc.uploads().maxBytes());
+                                       }
+                                       call->reply(svc.registry().loadFirmware(id, name, data));
+                                   });
+                               });
+                       });
+    });
+}
+
+void ProcessorObject::SetRecovery(const bool& enabled) {
+    answerNow<>([&](const MethodCall<>::Ptr& call) {
+        svc_.authorise(getObject(), call, Action::manage("Changing recovery", id_),
+                       [&svc = svc_, id = id_, enabled, call](const Caller&) {
+                           svc.registry().setRecovery(id, enabled);
+                           call->reply();
+                       });
+    });
+}
+
+void ProcessorObject::SetCoredump(const std::string& mode) {
+    answerNow<>([&](const MethodCall<>::Ptr& call) {
+        const CoredumpMode m = parseCoredumpMode(mode);
+        svc_.authorise(getObject(), call, Action::manage("Changing the coredump mode", id_),
+                       [&svc = svc_, id = id_, m, call](const Caller&) {
+                           svc.registry().setCoredump(id, m);
+                           call->reply();
+                       });
+    });
+}
+
+std::string ProcessorObject::ReadTrace(const uint32_t& index) {
+    return answerNow<std::string>([&](const MethodCall<std::string>::Ptr& call) {
+        svc_.authorise(getObject(), call, Action::manage("Reading a trace buffer", id_),
+                       [&svc = svc_, id = id_, index, call](const Caller&) {
+                           call->reply(svc.registry().readTrace(id, index));
+                       });
+    });
+}
+
+void ProcessorObject::OpenEndpoint(
+    sdbus::Result<sdbus::UnixFd, sdbus::ObjectPath, uint32_t>&& result, std::string name,
+    uint32_t remote_address, std::map<std::string, sdbus::Variant> options) {
+    auto call = OpenCall::async(std::move(result));
+    call->step([&] {
+        const OpenOptions o = parseOpenOptions(options);
+        checkEndpointName(name);
+        checkRemoteAddress(remote_address);
+        checkLocalAddress(o.localAddress);
+        const Processor& proc = svc_.registry().processor(id_);
+        svc_.authorise(getObject(), call, Action::openEndpoint(name, proc.id, proc.name),
+                       [&svc = svc_, id = id_, name, remote_address, o, call](const Caller& c) {
+                           svc.callers().track(c.sender);
+                           replyOpened(svc, *call,
+                                       svc.registry().openRaw(c, id, name, remote_address, o));
+                       });
+    });
+}
+
+// --- properties ------------------------------------------------------------------------------
+
+std::string ProcessorObject::Name() {
+    return guarded([&] { return p().name; });
+}
+
+std::string ProcessorObject::State() {
+    return guarded([&] { return std::string(toString(p().state)); });
+}
+
+std::string ProcessorObject::Firmware() {
+    return guarded([&] { return p().firmware; });
+}
+
+std::string ProcessorObject::Recovery() {
+    return guarded([&] { return std::string(toString(p().recovery)); });
+}
+
+std::string ProcessorObject::Coredump() {
+    return guarded([&] { return std::string(toString(p().coredump)); });
+}
+
+std::vector<sdbus::ObjectPath> ProcessorObject::Channels() {
+    return guarded([&] {
+        std::vector<sdbus::ObjectPath> out;
+        for (const auto& key : p().channels) {
+            auto it = svc_.registry().channels().find(key);
+            if (it != svc_.registry().channels().end()) {
+                out.emplace_back(svc_.channelPath(it->second));
+            }
+        }
+        return out;
+    });
+}
+
+uint32_t ProcessorObject::CrashCount() {
+    return guarded([&] { return p().crashCount; });
+}
+
+std::string ProcessorObject::LastError() {
+    return guarded([&] { return p().lastError; });
+}
+
+std::string ProcessorObject::LastCoredump() {
+    return guarded([&] { return p().lastCoredump; });
+}
+
+} // namespace rpmsgd
