@@ -555,6 +555,9 @@ bool Sim::start(const SimOptions& options, std::string& error) {
     exitStatus_.reset();
 
     const std::string want = "ready " + mount_;
+    // Only this sim's output counts: after a restart the buffer still holds the previous
+    // sim's ready line, which must not pass for this one's.
+    const size_t from = stdoutBuf_.size();
     const auto deadline = Clock::now() + options.readyTimeout;
     bool ready = false;
     bool eof = false;
@@ -575,7 +578,7 @@ bool Sim::start(const SimOptions& options, std::string& error) {
                 eof = true;
             }
         }
-        std::istringstream lines(stdoutBuf_);
+        std::istringstream lines(stdoutBuf_.substr(from));
         std::string line;
         while (std::getline(lines, line)) {
             if (line == want) {
