@@ -109,8 +109,7 @@ protected:
     /// kernel's debugfs `crash` file (RPROC_WATCHDOG).
     void crash() {
         if (onKernel()) {
-            ASSERT_EQ(simtest::writeFile("/sys/kernel/debug/remoteproc/remoteproc0/crash", "1"),
-                      0);
+            ASSERT_EQ(simtest::writeFile("/sys/kernel/debug/remoteproc/remoteproc0/crash", "1"), 0);
         } else {
             ctlOk({"crash", "cm4"});
         }
@@ -244,8 +243,7 @@ TEST_F(RprocLane, ACrashGivesCrashedASavedCoreAndTheKernelsRecovery) {
         rec.waitFor([&](const Signal& s) { return s.member == "Crashed" && s.path == p; }, 20s);
     ASSERT_TRUE(crashed) << rec.describe();
     EXPECT_TRUE(simtest::waitFor(
-        [&] { return !root().get<std::string>(p, ProcessorIface, "LastCoredump").empty(); },
-        20s));
+        [&] { return !root().get<std::string>(p, ProcessorIface, "LastCoredump").empty(); }, 20s));
     const std::string core = root().get<std::string>(p, ProcessorIface, "LastCoredump");
     EXPECT_EQ(core.rfind(env().root() + "/state/coredumps/remoteproc0-", 0), 0u) << core;
     const std::string bytes = fileContents(core);
