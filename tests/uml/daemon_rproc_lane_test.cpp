@@ -5,7 +5,8 @@
 // on Linux 6.1 and 6.12 (RPMSG_TARGET=kernel, run by tests/uml/board-lane), whose processor cm4
 // is the test driver's with its firmware played by `rpmsg-sim remote --rproc`. Nothing here
 // tells rpmsgd which of the two it runs on: it is pointed at /sys, /dev, debugfs and the
-// firmware directory, as on a board.
+// firmware directory, as on a board. On the kernel the cases run in both watch modes (poll, and
+// udev with RPMSGD_LANE_WATCH=udev).
 
 #include "fixture.h"
 
@@ -57,10 +58,15 @@ protected:
         const std::string group = clientGroup();
         const bool kernel = o.realKernel;
         const bool autostart = autostart_;
-        o.editConfig = [group, kernel, autostart](nlohmann::json& c) {
+        // RPMSGD_LANE_WATCH=udev: rpmsgd's sd-device monitor on the uevents of the guest's
+        // systemd-udevd (the virtual board runs one) instead of polling.
+        const char* watch = std::getenv("RPMSGD_LANE_WATCH");
+        const std::string mode = watch ? watch : "poll";
+        o.editConfig = [group, kernel, autostart, mode](nlohmann::json& c) {
             if (kernel) {
                 c["paths"]["firmware"] = kernelFirmwareDir();
             }
+            c["watch"]["mode"] = mode;
             c["channels"] = {{{"match", "*"}, {"processor", "*"}, {"groups", {group}}}};
             c["processors"] = {{{"match", "cm4"},
                                 {"firmware", "echo.elf"},
