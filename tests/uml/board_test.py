@@ -218,6 +218,47 @@ class Board(unittest.TestCase):
             os.close(ept)
         wait_for("cm4 crashed", lambda: read(self.cm4 + "/state").strip() == "crashed")
 
+    # No watchdog: the kernel (like the twin with a stalled remote) keeps the processor running
+    # and its channels; messages are never consumed, so the TX buffers run out and a
+    # non-blocking write fails with EAGAIN. stop still works, and a new firmware program serves
+    # the next start.
+    def test_a_firmware_that_dies_silently_goes_unnoticed_until_stop(self):
+        self.start()
+
+        def cmdline(pid):
+            try:
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    return f.read().decode(errors="replace")
+            except OSError:
+                return ""
+        pids = [p for p in os.listdir("/proc")
+                if p.isdigit() and "/dev/virtual-rproc-cm4" in cmdline(p)]
+        self.assertEqual(len(pids), 1, "one firmware program serves cm4")
+        os.kill(int(pids[0]), 9)
+        wait_for("the firmware program gone", lambda: not os.path.exists("/proc/" + pids[0]))
+        self.assertEqual(read(self.cm4 + "/state").strip(), "running")
+        self.assertTrue(channels(self.cm4, "rpmsg-echo"))
+        ept = open_eptdev(self.cm4, "rpmsg-echo", 1024)
+        sent = 0
+        try:
+            fcntl.fcntl(ept, fcntl.F_SETFL, fcntl.fcntl(ept, fcntl.F_GETFL) | os.O_NONBLOCK)
+            while sent < 1024:
+                try:
+                    os.write(ept, b"x")
+                except BlockingIOError:
+                    break
+                sent += 1
+        finally:
+            os.close(ept)
+        self.assertEqual(sent, 256, "every TX buffer (half of 512) taken, none returned")
+        write(self.cm4 + "/state", "stop")
+        self.assertEqual(read(self.cm4 + "/state").strip(), "offline")
+        subprocess.run(["sh", "-c", '"$0" remote --rproc /dev/virtual-rproc-cm4 '
+                        '>>/run/rpmsg-sim/cm4.log 2>&1 &', os.environ["RPMSG_SIM"]], check=True)
+        wait_for("a new firmware program", lambda: read("/run/rpmsg-sim/cm4.log").count(
+            "ready /dev/virtual-rproc-cm4") == 2)
+        self.start()
+
     def test_missing_firmware_fails_start_with_enoent(self):
         write(self.cm4 + "/firmware", "no-such-image.elf")
         with self.assertRaises(OSError) as e:
