@@ -269,6 +269,8 @@ private:
                              num, table_.size());
         }
         image_.hasResourceTable = true;
+        image_.resourceTableAddr = s->addr;
+        image_.resourceTableSize = s->size;
         return std::nullopt;
     }
 

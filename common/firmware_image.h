@@ -77,6 +77,9 @@ struct Image {
     uint64_t entry = 0;
     std::vector<Segment> segments;
     bool hasResourceTable = false;
+    /// The `.resource_table` section's address (sh_addr: where the firmware is linked to find
+    /// it, a device address) and size, when hasResourceTable.
+    uint64_t resourceTableAddr = 0, resourceTableSize = 0;
     std::vector<Resource> resources;      ///< in table order
     std::optional<std::string> behaviour; ///< `.rpmsg_sim` contents, if present and inside the file
 };

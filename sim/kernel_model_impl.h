@@ -55,6 +55,7 @@ struct Profile {
     bool rpmsgRaw = true;              // rpmsg_char binds rpmsg-raw (5.18+)
     bool platformVdev = true;          // rproc-virtio.M.auto (6.1+) vs remoteprocN#vdevMbuffer
     int staleOpenErrno = ENETRESET;    // 6.3+
+    bool stopCrashed = true;           // stop while crashed (stable 6.1.188, 6.12.110)
     std::string ctrlBusName = "rpmsg_ctrl";
 };
 

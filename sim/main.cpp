@@ -30,7 +30,7 @@ namespace {
 
 const char* const Usage =
     "Usage:\n"
-    "  rpmsg-sim MOUNTDIR [--config FILE] [--kernel 6.6|6.1|5.15] [--firmware-dir DIR] "
+    "  rpmsg-sim MOUNTDIR [--config FILE] [--kernel 6.12|6.6|6.1|5.15] [--firmware-dir DIR] "
     "[--uevents]\n"
     "  rpmsg-sim ctl MOUNTDIR COMMAND [ARGS...]\n"
     "  rpmsg-sim mkfw --spec FILE --out FILE [--defect KIND]\n"
@@ -41,7 +41,7 @@ const char* const Usage =
     "\n"
     "Options:\n"
     "  --config FILE        processors and timings (JSON; see sim/README.md)\n"
-    "  --kernel VERSION     kernel behaviour profile: 6.6 (default), 6.1 or 5.15\n"
+    "  --kernel VERSION     kernel behaviour profile: 6.6 (default), 6.12, 6.1 or 5.15\n"
     "  --firmware-dir DIR   where `start` looks up firmware names (default /lib/firmware)\n"
     "  --uevents            send kernel-format uevents to udev monitors; only allowed inside a\n"
     "                       private network namespace (unshare -n)\n"
@@ -204,8 +204,8 @@ int runSim(int argc, char** argv) {
         }
     }
     if (!kernel.empty()) {
-        if (kernel != "6.6" && kernel != "6.1" && kernel != "5.15") {
-            std::cerr << "rpmsg-sim: --kernel " << kernel << ": expected 6.6, 6.1 or 5.15\n";
+        if (kernel != "6.12" && kernel != "6.6" && kernel != "6.1" && kernel != "5.15") {
+            std::cerr << "rpmsg-sim: --kernel " << kernel << ": expected 6.12, 6.6, 6.1 or 5.15\n";
             return 2;
         }
         config.kernel = kernel;

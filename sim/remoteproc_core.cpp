@@ -195,7 +195,11 @@ void Simulator::Impl::cleanupResources(const std::shared_ptr<Processor>& p) {
 }
 
 int Simulator::Impl::shutdownProc(const std::shared_ptr<Processor>& p) {
-    if (p->state != ProcessorState::Running && p->state != ProcessorState::Attached) {
+    // A crashed processor may be stopped too since "remoteproc: Allow shutdown of crashed
+    // processors" (stable 6.1.188 and 6.12.110; the real-kernel lane's kernels have it).
+    const bool crashed = p->state == ProcessorState::Crashed;
+    if (p->state != ProcessorState::Running && p->state != ProcessorState::Attached &&
+        !(crashed && profile.stopCrashed)) {
         return EINVAL;
     }
     // If the remote processor is still needed (power > 1), only drop the reference.

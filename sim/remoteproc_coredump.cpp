@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // drivers/remoteproc/remoteproc_coredump.c (Linux 6.6): rproc_coredump(), which builds an
-// ELF32 core of the firmware's segments and hands it to devcoredump, either as a copy
+// ELF32 core of the firmware's segments as they are in its memory (the image's data and the
+// trace the firmware wrote) and hands it to devcoredump, either as a copy
 // (`enabled`: recovery goes on) or in place (`inline`: recovery waits until the dump is read
 // and dismissed). One pending dump per device, as dev_coredumpm() allows. 6.1 and 5.15 are the
 // same here.
@@ -81,6 +82,14 @@ std::vector<uint8_t> Simulator::Impl::buildCore(const Processor& p) {
         size_t fromFile = std::min<uint64_t>(s.filesz, size);
         if (s.offset + fromFile <= p.imageBytes.size()) {
             std::memcpy(b.data() + off, p.imageBytes.data() + s.offset, fromFile);
+        }
+        // What the firmware wrote at run time is in its memory too: its trace buffer.
+        for (const auto& r : p.image ? p.image->resources : std::vector<fw::Resource>{}) {
+            if (r.type == fw::RscTrace && r.da >= s.paddr && r.da - s.paddr < size) {
+                const size_t at = r.da - s.paddr;
+                std::memcpy(b.data() + off + at, p.traceBuf.data(),
+                            std::min(p.traceBuf.size(), size - at));
+            }
         }
         off += size;
     }

@@ -103,12 +103,14 @@ long Simulator::Impl::storeState(const std::shared_ptr<Processor>& p, std::strin
         }
         r = boot(p);
     } else if (streq(buf, "stop")) {
-        if (p->state != ProcessorState::Running && p->state != ProcessorState::Attached) {
-            return -EINVAL;
-        }
-        r = shutdownProc(p);
         if (profile.version == "5.15") {
-            r = 0; // 5.13-5.18 sysfs ignores the shutdown result
+            // 5.13-5.18: sysfs checks the state itself and ignores the shutdown result.
+            if (p->state != ProcessorState::Running && p->state != ProcessorState::Attached) {
+                return -EINVAL;
+            }
+            shutdownProc(p);
+        } else {
+            r = shutdownProc(p); // checks the state (rproc_shutdown)
         }
     } else if (streq(buf, "detach")) {
         r = detach(p);

@@ -131,7 +131,7 @@ bool parseSimConfig(const std::string& text, SimConfig& out, std::string& error)
         checkKeys(doc, "", {"kernel", "processors", "tx_timeout_ms", "devcoredump_timeout_s"});
         SimConfig c;
         if (doc.contains("kernel")) {
-            c.kernel = oneOf(doc["kernel"], "/kernel", {"6.6", "6.1", "5.15"});
+            c.kernel = oneOf(doc["kernel"], "/kernel", {"6.12", "6.6", "6.1", "5.15"});
         }
         if (doc.contains("tx_timeout_ms")) {
             c.txTimeoutMs = getUint(doc["tx_timeout_ms"], "/tx_timeout_ms", 1, 3600000);

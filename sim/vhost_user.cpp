@@ -74,6 +74,16 @@ constexpr size_t MaxRegions = 8;
 
 namespace vhost {
 
+int serveReady(sd_event* event, const std::string& what) {
+    std::cout << "ready " << what << std::endl;
+    const int r = sd_event_loop(event);
+    if (r < 0) {
+        std::cerr << "rpmsg-sim remote: event loop failed: " << strerror(-r) << "\n";
+        return 1;
+    }
+    return 0;
+}
+
 bool writeAll(int fd, const std::string& s) {
     size_t off = 0;
     while (off < s.size()) {
@@ -127,6 +137,7 @@ int listenUnix(const std::string& path, std::string& error) {
 VhostUserRemote::VhostUserRemote(sd_event* event, Scheduler& scheduler, BehaviourSpec spec,
                                  bool nameService)
     : event_(event), scheduler_(scheduler), nameService_(nameService),
+      memory_([this](uint64_t addr, uint64_t len) { return guestPtr(addr, len); }),
       engine_(std::make_unique<RemoteEngine>(std::move(spec), scheduler, *this)) {}
 
 VhostUserRemote::~VhostUserRemote() {

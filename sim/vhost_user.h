@@ -13,6 +13,7 @@
 
 #include "remote.h"
 #include "scheduler.h"
+#include "split_ring.h"
 
 #include <cstdint>
 #include <deque>
@@ -62,18 +63,11 @@ private:
         uint8_t* base = nullptr; ///< the whole mapping (mmapOffset + size bytes)
         size_t mapLen = 0;
     };
-    struct Vring {
-        uint32_t num = 0;
+    struct Vring : SplitRing {
         uint64_t descUser = 0, availUser = 0, usedUser = 0;
-        uint8_t* desc = nullptr;
-        uint8_t* avail = nullptr;
-        uint8_t* used = nullptr;
-        uint16_t lastAvail = 0;
-        uint16_t usedIdx = 0;
         int kickFd = -1, callFd = -1;
         sd_event_source* kickSource = nullptr;
         bool enabled = false;
-        bool needCall = false;
     };
     struct Outgoing {
         uint32_t src, dst;
@@ -103,7 +97,6 @@ private:
     void processTx();
     void flushPending();
     bool deliver(const Outgoing& m);
-    void pushUsed(Vring& vq, uint16_t id, uint32_t len);
     void scheduleCalls();
     void sendCalls();
     void closeControl(ControlStream* s);
@@ -111,6 +104,7 @@ private:
     sd_event* event_;
     Scheduler& scheduler_;
     bool nameService_;
+    GuestMemory memory_;
     std::unique_ptr<RemoteEngine> engine_;
     int listenFd_ = -1;
     std::string socketPath_;

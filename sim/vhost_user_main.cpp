@@ -5,6 +5,7 @@
 // runs a VhostUserRemote on an sd-event loop until the guest goes away or a signal comes.
 
 #include "common/firmware_image.h"
+#include "rproc_remote.h"
 #include "vhost_user.h"
 #include "vhost_user_wire.h"
 
@@ -28,6 +29,12 @@ namespace {
 const char* const RemoteUsage =
     "Usage: rpmsg-sim remote --vhost-user SOCKET --firmware FW.elf [--control PATH]\n"
     "                        [--control-fd N]\n"
+    "       rpmsg-sim remote --rproc DEVICE\n"
+    "\n"
+    "With --rproc, plays the firmware of a processor of the real-kernel lane's test remoteproc\n"
+    "driver (DEVICE is /dev/virtual-rproc-NAME, inside the guest): each time the kernel starts\n"
+    "the processor, runs the services of the image it booted on the vrings the kernel set up.\n"
+    "Prints `ready DEVICE`; ends on SIGTERM/SIGINT.\n"
     "\n"
     "Plays the remote processor of a virtio-rpmsg device over vhost-user: listens on SOCKET for\n"
     "one front end (User-Mode Linux's virtio_uml.device=SOCKET:7), then runs the services of\n"
@@ -43,13 +50,14 @@ const char* const RemoteUsage =
 } // namespace
 
 int runRemote(int argc, char** argv) {
-    std::string socketPath, firmware, controlPath, controlFdText;
+    std::string socketPath, firmware, controlPath, controlFdText, rprocDevice;
     int controlFd = -1;
     // Every option takes a value.
     const std::map<std::string, std::string*> options = {{"--vhost-user", &socketPath},
                                                          {"--firmware", &firmware},
                                                          {"--control", &controlPath},
-                                                         {"--control-fd", &controlFdText}};
+                                                         {"--control-fd", &controlFdText},
+                                                         {"--rproc", &rprocDevice}};
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         if (a == "-h" || a == "--help") {
@@ -75,6 +83,13 @@ int runRemote(int argc, char** argv) {
             }
             controlFd = int(n);
         }
+    }
+    if (!rprocDevice.empty()) {
+        if (!socketPath.empty() || !firmware.empty() || !controlPath.empty() || controlFd >= 0) {
+            std::cerr << "rpmsg-sim remote: --rproc takes no other option (see --help)\n";
+            return 2;
+        }
+        return runRprocRemote(rprocDevice);
     }
     if (socketPath.empty() || firmware.empty()) {
         std::cerr << "rpmsg-sim remote: --vhost-user SOCKET and --firmware FW.elf are required "
@@ -145,12 +160,7 @@ int runRemote(int argc, char** argv) {
                 fcntl(controlFd, F_SETFD, FD_CLOEXEC);
                 remote.addControlStream(controlFd);
             }
-            std::cout << "ready " << socketPath << std::endl;
-            int r = sd_event_loop(event);
-            if (r < 0) {
-                std::cerr << "rpmsg-sim remote: event loop failed: " << strerror(-r) << "\n";
-                rc = 1;
-            }
+            rc = vhost::serveReady(event, socketPath);
         }
     }
     sd_event_unref(event);

@@ -83,15 +83,6 @@ void VhostUserRemote::resetRing(Vring& vq) {
     vq = Vring{};
 }
 
-void VhostUserRemote::pushUsed(Vring& vq, uint16_t id, uint32_t len) {
-    uint8_t* elem = vq.used + 4 + 8 * size_t(vq.usedIdx % vq.num);
-    put32(elem, id);
-    put32(elem + 4, len);
-    ++vq.usedIdx;
-    storeIdx(vq.used + 2, vq.usedIdx);
-    vq.needCall = true;
-}
-
 void VhostUserRemote::scheduleCalls() {
     if (callsScheduled_) {
         return;
@@ -110,7 +101,7 @@ void VhostUserRemote::sendCalls() {
             continue;
         }
         vq.needCall = false;
-        if (loadIdx(vq.avail) & AvailNoInterrupt) {
+        if (!driverWantsCall(vq)) {
             continue; // Linux suppresses TX-complete interrupts; the buffers are back anyway
         }
         if (vq.callFd >= 0) {

@@ -48,43 +48,13 @@ void VhostUserRemote::processTx() {
     if (!ringReady(vq)) {
         return;
     }
-    const uint16_t availIdx = loadIdx(vq.avail + 2);
-    while (vq.lastAvail != availIdx && connFd_ >= 0) {
-        const uint16_t head = get16(vq.avail + 4 + 2 * (vq.lastAvail % vq.num));
-        ++vq.lastAvail;
-        std::vector<uint8_t> bytes;
-        uint16_t i = head;
-        bool bad = head >= vq.num;
-        for (uint32_t hops = 0; !bad; ++hops) {
-            const uint8_t* d = vq.desc + 16 * size_t(i);
-            uint64_t addr = get64(d);
-            uint32_t len = get32(d + 8);
-            uint16_t dflags = get16(d + 12);
-            const uint8_t* buf = guestPtr(addr, len);
-            if (!buf || (dflags & (DescWrite | DescIndirect)) || hops >= vq.num ||
-                bytes.size() + len > 65536) {
-                bad = true;
-                break;
-            }
-            bytes.insert(bytes.end(), buf, buf + len);
-            if (!(dflags & DescNext)) {
-                break;
-            }
-            i = get16(d + 14);
-            bad = i >= vq.num;
-        }
-        if (bad || bytes.size() < RpmsgHeader) {
-            logLine("dropping a malformed TX buffer (descriptor " + std::to_string(head) + ")");
-            if (head < vq.num) {
-                pushUsed(vq, head, 0);
-            }
-            continue;
+    while (connFd_ >= 0) {
+        auto m = takeFromDriver(vq, memory_, logLine);
+        if (!m) {
+            break;
         }
         ++fromLinux_;
-        const uint32_t src = get32(bytes.data());
-        const uint32_t dst = get32(bytes.data() + 4);
-        const size_t len = std::min<size_t>(get16(bytes.data() + 12), bytes.size() - RpmsgHeader);
-        engine_->receive(src, dst, std::span<const uint8_t>(bytes.data() + RpmsgHeader, len), head);
+        engine_->receive(m->src, m->dst, m->payload, m->head);
     }
 }
 
@@ -127,50 +97,11 @@ bool VhostUserRemote::deliver(const Outgoing& m) {
     if (!driverUp_ || !ringReady(vq)) {
         return false;
     }
-    const uint16_t availIdx = loadIdx(vq.avail + 2);
-    if (vq.lastAvail == availIdx) {
-        return false; // every RX buffer is in use: wait for the next kick
+    const Delivery d = deliverToDriver(vq, memory_, m.src, m.dst, m.payload, logLine);
+    if (d == Delivery::Delivered) {
+        ++toLinux_;
     }
-    const uint16_t head = get16(vq.avail + 4 + 2 * (vq.lastAvail % vq.num));
-    ++vq.lastAvail;
-    const size_t total = RpmsgHeader + m.payload.size();
-    uint8_t hdr[RpmsgHeader] = {};
-    put32(hdr, m.src);
-    put32(hdr + 4, m.dst);
-    put16(hdr + 12, uint16_t(m.payload.size()));
-    size_t written = 0;
-    uint16_t i = head;
-    bool bad = head >= vq.num;
-    for (uint32_t hops = 0; !bad && written < total; ++hops) {
-        const uint8_t* d = vq.desc + 16 * size_t(i);
-        uint64_t addr = get64(d);
-        uint32_t len = get32(d + 8);
-        uint16_t dflags = get16(d + 12);
-        uint8_t* buf = guestPtr(addr, len);
-        if (!buf || !(dflags & DescWrite) || (dflags & DescIndirect) || hops >= vq.num) {
-            bad = true;
-            break;
-        }
-        for (uint32_t k = 0; k < len && written < total; ++k, ++written) {
-            buf[k] = written < RpmsgHeader ? hdr[written] : m.payload[written - RpmsgHeader];
-        }
-        if (!(dflags & DescNext)) {
-            break;
-        }
-        i = get16(d + 14);
-        bad = i >= vq.num;
-    }
-    if (bad || written < total) {
-        logLine("an RX buffer (descriptor " + std::to_string(head) + ") cannot hold a " +
-                std::to_string(total) + "-byte message; the message is dropped");
-        if (head < vq.num) {
-            pushUsed(vq, head, 0);
-        }
-        return true;
-    }
-    ++toLinux_;
-    pushUsed(vq, head, uint32_t(total));
-    return true;
+    return d != Delivery::NoBuffer;
 }
 
 void VhostUserRemote::reportCrash(unsigned type) {

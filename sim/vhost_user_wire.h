@@ -15,6 +15,8 @@
 #include <iostream>
 #include <string>
 
+typedef struct sd_event sd_event;
+
 namespace rpmsgsim::vhost {
 
 // struct vring_desc flags, and the driver's VRING_AVAIL_F_NO_INTERRUPT.
@@ -73,6 +75,9 @@ inline void storeIdx(uint8_t* p, uint16_t v) {
     __atomic_store_n(reinterpret_cast<uint16_t*>(p), htole16(v), __ATOMIC_RELEASE);
 }
 
+/// Prints `ready WHAT` on stdout and runs @p event until it exits; the exit code of a `remote`
+/// command (1 when the loop failed, said on stderr).
+int serveReady(sd_event* event, const std::string& what);
 /// Writes all of @p s to a (non-blocking) stream, waiting up to 5 s for room; false on failure.
 bool writeAll(int fd, const std::string& s);
 /// A listening UNIX stream socket at @p path (a stale socket file is replaced); -1 with

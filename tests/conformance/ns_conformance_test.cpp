@@ -108,8 +108,14 @@ TEST_F(NameService, AnnouncedRawChannelGetsANodeAndDestroyGivesEPIPE) {
 
     remoteOk({"destroy", "rpmsg-raw", "99"});
     EXPECT_TRUE(waitFor([&] { return !exists(busDev(dev)) && !exists("dev/" + ept); }));
-    EXPECT_FALSE(exists(classRpmsg(ept)));
+    // 6.1 removes the class entry at once; 6.12 keeps it while the eptdev is open
+    // (docs/kernel-versions.md). It goes with the last close on every version.
+    if (target().kernel() != "6.12") {
+        EXPECT_FALSE(exists(classRpmsg(ept)));
+    }
     expectDeadEptdev(fd.get());
+    ::close(fd.release());
+    EXPECT_TRUE(waitFor([&] { return !exists(classRpmsg(ept)); }));
     EXPECT_TRUE(exists(busDev(channel("rpmsg-raw", rawAddr())))) << "the firmware's stays";
 }
 
