@@ -184,9 +184,19 @@ bool stop(const Paths& paths, const std::string& id) {
     case ProcessorState::Detached:
         return false;
     case ProcessorState::Crashed:
-        throw StateError(id, state,
-                         id + " is crashed: the kernel cannot stop it in this state; recover it "
-                              "first");
+        // Kernels with "remoteproc: Allow shutdown of crashed processors" (stable 6.1.188,
+        // 6.12.110) shut it down; older ones refuse with EINVAL (docs/kernel-abi.md §8).
+        try {
+            writeAttr(paths, id, "state", "stop");
+        } catch (const KernelError& e) {
+            if (e.error() != EINVAL) {
+                throw;
+            }
+            throw StateError(id, state,
+                             id + " is crashed and this kernel cannot stop a crashed processor "
+                                  "(it can from Linux 6.1.188 and 6.12.110); recover it first");
+        }
+        return true;
     case ProcessorState::Deleted:
         throw StateError(id, state, id + " is being removed (state " + state + ")");
     case ProcessorState::Running:

@@ -10,6 +10,7 @@
 // Only files are used: sysfs, debugfs, devcoredump, the rpmsg bus. Images are made with
 // `rpmsg-sim mkfw` into the target's firmware directory.
 
+#include "common/firmware_builder.h"
 #include "common/firmware_image.h"
 #include "sim_harness.h"
 

@@ -95,7 +95,7 @@ TEST_F(Processors, MissingProcessorMessage) {
     }
 }
 
-TEST_F(Processors, CrashedProcessorIsNeverStartedOrStopped) {
+TEST_F(Processors, CrashedProcessorIsNeverStartedButIsStopped) {
     ASSERT_NO_FATAL_FAILURE(startSim(simtest::echoSpec(), [](nlohmann::json& c) {
         c["processors"][0]["recovery"] = "disabled";
     }));
@@ -111,7 +111,29 @@ TEST_F(Processors, CrashedProcessorIsNeverStartedOrStopped) {
         EXPECT_EQ(e.code(), rpmsgd::ErrorCode::InvalidState);
     }
     EXPECT_EQ(processor()["power"], 1) << "start was written while crashed";
-    EXPECT_THROW(stop(paths(), "remoteproc0"), StateError);
+    // Kernels since 6.1.188 / 6.12.110 shut a crashed processor down.
+    EXPECT_TRUE(stop(paths(), "remoteproc0"));
+    EXPECT_EQ(readState(paths(), "remoteproc0"), "offline");
+    EXPECT_EQ(processor()["power"], 0);
+}
+
+TEST_F(Processors, CrashedProcessorOnAnOlderKernelIsRecoveredNotStopped) {
+    ASSERT_NO_FATAL_FAILURE(startSim(simtest::echoSpec(), [](nlohmann::json& c) {
+        c["kernel"] = "5.15";
+        c["processors"][0]["recovery"] = "disabled";
+    }));
+    ASSERT_TRUE(start(paths(), "remoteproc0"));
+    ctlOk({"crash", "cm4"});
+    ASSERT_EQ(readState(paths(), "remoteproc0"), "crashed");
+    try {
+        stop(paths(), "remoteproc0");
+        FAIL() << "stop on a crashed processor did not fail on 5.15";
+    } catch (const StateError& e) {
+        EXPECT_EQ(e.state(), "crashed");
+        EXPECT_EQ(e.code(), rpmsgd::ErrorCode::InvalidState);
+        EXPECT_NE(std::string(e.what()).find("recover it first"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(readState(paths(), "remoteproc0"), "crashed");
     recover(paths(), "remoteproc0");
     EXPECT_EQ(readState(paths(), "remoteproc0"), "running");
     EXPECT_EQ(processor()["power"], 1);
