@@ -89,6 +89,8 @@ struct Limits {
     uint64_t firmwareMaxBytes = 64ull * 1024 * 1024;
     uint32_t coredumpsKept = 5; ///< per processor; 0 keeps none
     uint32_t waitsPerClient = 16;
+    uint32_t callsPerClient = 32;          ///< method calls of one client served at once
+    uint32_t kernelWriteTimeoutMs = 30000; ///< a lifecycle write that takes longer: Timeout
     bool operator==(const Limits&) const = default;
 };
 

@@ -82,16 +82,23 @@ public:
     std::string endpointPath(uint64_t n) const;
     std::string reload() { return reload_(); }
 
-    /// @brief Step 3 of a handler (method_call.h): identifies the caller of the method
-    ///        @p object is handling and authorises @p action with the policy in force; then
-    ///        runs @p then(caller) as the next step of @p call, or fails @p call.
+    /// @brief Step 3 of a handler (method_call.h): counts the call among its client's calls in
+    ///        flight (limits.calls_per_client), identifies the caller of the method @p object
+    ///        is handling (asynchronously the first time) and authorises @p action with the
+    ///        policy in force then; then runs @p then(caller) as the next step of @p call, or
+    ///        fails @p call.
     template <typename Call, typename Then>
     void authorise(sdbus::IObject& object, const std::shared_ptr<Call>& call, const Action& action,
                    Then then) {
-        callers_.authorise(
-            object, action, registry_->policy(),
-            [call, then = std::move(then)](const Caller& caller) mutable {
-                call->step([&] { then(caller); });
+        const std::string sender = Callers::senderOf(object);
+        call->hold(callers_.admit(sender, registry_->policy().callsPerClient));
+        callers_.identify(
+            sender,
+            [this, call, action, then = std::move(then)](const Caller& caller) mutable {
+                call->step([&] {
+                    registry_->policy().authorise(caller, action);
+                    then(caller);
+                });
             },
             [call](std::exception_ptr error) { call->fail(error); });
     }

@@ -180,6 +180,8 @@ Policy policyFrom(const config::Config& cfg, std::vector<std::string>& warnings)
     p.endpointsTotal = cfg.limits.endpointsTotal;
     p.coredumpsKept = cfg.limits.coredumpsKept;
     p.firmwareMaxBytes = cfg.limits.firmwareMaxBytes;
+    p.callsPerClient = cfg.limits.callsPerClient;
+    p.kernelWriteTimeoutMs = cfg.limits.kernelWriteTimeoutMs;
     return p;
 }
 

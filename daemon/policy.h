@@ -91,6 +91,8 @@ struct Policy {
     uint32_t coredumpsKept = 5;
     uint64_t coredumpMaxBytes = 256ull << 20;
     uint64_t firmwareMaxBytes = 64ull << 20;
+    uint32_t callsPerClient = 32;          ///< method calls of one client being served at once
+    uint32_t kernelWriteTimeoutMs = 30000; ///< how long a lifecycle write may take
 
     /// @brief Root, or listed in "managers" by uid or group.
     bool isManager(const Caller& caller) const;

@@ -301,7 +301,8 @@ TEST(ConfigErrors, UnknownKeysListTheAllowedOnes) {
     EXPECT_EQ(errorsOf(R"({"limits": {"endpoints": 1}})"),
               oneError("/limits/endpoints",
                        "unknown key (allowed: endpoints_per_client, endpoints_total, "
-                       "firmware_max_bytes, coredumps_kept, waits_per_client)"));
+                       "firmware_max_bytes, coredumps_kept, waits_per_client, calls_per_client, "
+                       "kernel_write_timeout_ms)"));
 }
 
 TEST(ConfigErrors, PointerTokensAreEscaped) {
