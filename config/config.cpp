@@ -138,9 +138,16 @@ public:
 
     Config walk(const Json& root) {
         Config c;
-        if (!object(root, "", {"paths", "watch", "managers", "channels", "processors", "limits"})) {
+        if (!object(root, "",
+                    {"authorization", "paths", "watch", "managers", "channels", "processors",
+                     "limits"})) {
             return c;
         }
+        choice(root, "", "authorization",
+               {{"groups", Authorization::Groups},
+                {"polkit", Authorization::Polkit},
+                {"auto", Authorization::Auto}},
+               c.authorization);
         if (const Json* v = member(root, "paths")) {
             paths(*v, "/paths", c.paths);
         }

@@ -94,8 +94,16 @@ struct Limits {
     bool operator==(const Limits&) const = default;
 };
 
+/// @brief `authorization`: who decides what root, `managers` and `channels` do not allow.
+enum class Authorization {
+    Groups, ///< nobody else (version 1)
+    Polkit, ///< polkit; absent polkit: refused
+    Auto,   ///< polkit when it is on the bus when a decision is needed, else groups
+};
+
 /// @brief The whole configuration; a default-constructed Config is what `{}` means.
 struct Config {
+    Authorization authorization = Authorization::Auto;
     Paths paths;
     Watch watch;
     Managers managers;

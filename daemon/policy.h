@@ -65,8 +65,16 @@ struct Action {
     static Action closeEndpoint(uint64_t endpoint, std::string owner);
 };
 
+/// @brief Who decides what the rules do not allow (config `authorization`).
+enum class Authorization { Groups, Polkit, Auto };
+
+/// @brief The polkit action that can allow @p kind beyond the rules (docs/dbus-api.md,
+///        "Authorization with polkit"); null for what polkit is never asked about.
+const char* polkitAction(Action::Kind kind);
+
 /// @brief What the config allows, with names resolved to ids.
 struct Policy {
+    Authorization authorization = Authorization::Auto;
     Identity managers;
     struct ChannelRule {
         std::string match = "*";     ///< glob on the channel name

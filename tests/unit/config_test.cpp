@@ -278,8 +278,10 @@ TEST(ConfigErrors, DuplicateKey) {
 TEST(ConfigErrors, UnknownKeysListTheAllowedOnes) {
     EXPECT_EQ(
         errorsOf(R"({"path": {}})"),
-        oneError("/path",
-                 "unknown key (allowed: paths, watch, managers, channels, processors, limits)"));
+        oneError(
+            "/path",
+            "unknown key (allowed: authorization, paths, watch, managers, channels, processors, "
+            "limits)"));
     EXPECT_EQ(
         errorsOf(R"({"paths": {"sysfss": "/sys"}})"),
         oneError("/paths/sysfss", "unknown key (allowed: sysfs, dev, debugfs, firmware, state)"));
@@ -308,8 +310,10 @@ TEST(ConfigErrors, UnknownKeysListTheAllowedOnes) {
 TEST(ConfigErrors, PointerTokensAreEscaped) {
     EXPECT_EQ(
         errorsOf(R"({"a/b~c": 1})"),
-        oneError("/a~1b~0c",
-                 "unknown key (allowed: paths, watch, managers, channels, processors, limits)"));
+        oneError(
+            "/a~1b~0c",
+            "unknown key (allowed: authorization, paths, watch, managers, channels, processors, "
+            "limits)"));
 }
 
 TEST(ConfigErrors, SectionsOfTheWrongType) {
@@ -506,7 +510,8 @@ TEST(ConfigErrors, AllErrorsAreCollected) {
     EXPECT_EQ(
         r.errors,
         (Errors{
-            "rpmsgd.json: /bogus: unknown key (allowed: paths, watch, managers, channels, "
+            "rpmsgd.json: /bogus: unknown key (allowed: authorization, paths, watch, managers, "
+            "channels, "
             "processors, limits)",
             R"(rpmsgd.json: /paths/sysfs: expected an absolute path, got "sys")",
             "rpmsgd.json: /paths/dev: expected an absolute path, got 5",

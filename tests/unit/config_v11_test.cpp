@@ -73,3 +73,34 @@ TEST(ConfigV11, KernelWriteTimeoutOutOfRangeIsRefused) {
         std::vector<std::string>{oneError("/limits/kernel_write_timeout_ms",
                                           "expected an integer from 100 to 3600000, got 3600001")});
 }
+
+TEST(ConfigV11, AuthorizationDefaultsToAutoAndIsReadIntoThePolicy) {
+    EXPECT_EQ(parseConfig({Source{"rpmsgd.json", "{}"}}).config.authorization, Authorization::Auto);
+    const std::pair<const char*, rpmsgd::Authorization> modes[] = {
+        {"groups", rpmsgd::Authorization::Groups},
+        {"polkit", rpmsgd::Authorization::Polkit},
+        {"auto", rpmsgd::Authorization::Auto}};
+    for (const auto& [word, mode] : modes) {
+        const LoadResult r = parseConfig(
+            {Source{"rpmsgd.json", std::string(R"({"authorization": ")") + word + "\"}"}});
+        ASSERT_TRUE(r.ok) << word;
+        std::vector<std::string> warnings;
+        EXPECT_EQ(rpmsgd::policyFrom(r.config, warnings).authorization, mode) << word;
+    }
+}
+
+TEST(ConfigV11, AnUnknownAuthorizationIsRefusedNamingTheChoices) {
+    EXPECT_EQ(errorsOf(R"({"authorization": "pam"})"),
+              std::vector<std::string>{oneError(
+                  "/authorization", "expected \"groups\", \"polkit\" or \"auto\", got \"pam\"")});
+}
+
+TEST(ConfigV11, PolkitIsAskedOnlyAboutManageOpenAndReload) {
+    using Kind = rpmsgd::Action::Kind;
+    EXPECT_STREQ(rpmsgd::polkitAction(Kind::Manage), "org.rpmsgd.manage");
+    EXPECT_STREQ(rpmsgd::polkitAction(Kind::OpenChannel), "org.rpmsgd.open-channel");
+    EXPECT_STREQ(rpmsgd::polkitAction(Kind::OpenEndpoint), "org.rpmsgd.open-channel");
+    EXPECT_STREQ(rpmsgd::polkitAction(Kind::Reload), "org.rpmsgd.reload");
+    EXPECT_EQ(rpmsgd::polkitAction(Kind::Wait), nullptr);
+    EXPECT_EQ(rpmsgd::polkitAction(Kind::CloseEndpoint), nullptr);
+}
