@@ -34,6 +34,9 @@ constexpr uint64_t MinFirmwareBytes = 4096;
 constexpr uint64_t MaxFirmwareBytes = 1024ull * 1024 * 1024;
 constexpr uint64_t MaxCoredumpsKept = 1000;
 constexpr uint64_t MaxWaitsPerClient = 1024;
+constexpr uint64_t MaxCallsPerClient = 4096;
+constexpr uint64_t MinKernelWriteTimeoutMs = 100;
+constexpr uint64_t MaxKernelWriteTimeoutMs = 3600000;
 constexpr uint64_t MaxCrashes = 1000;
 constexpr uint64_t MaxWindowS = 31536000; // a year
 constexpr size_t MaxFirmwareNameBytes = 255;
@@ -135,9 +138,16 @@ public:
 
     Config walk(const Json& root) {
         Config c;
-        if (!object(root, "", {"paths", "watch", "managers", "channels", "processors", "limits"})) {
+        if (!object(root, "",
+                    {"authorization", "paths", "watch", "managers", "channels", "processors",
+                     "limits"})) {
             return c;
         }
+        choice(root, "", "authorization",
+               {{"groups", Authorization::Groups},
+                {"polkit", Authorization::Polkit},
+                {"auto", Authorization::Auto}},
+               c.authorization);
         if (const Json* v = member(root, "paths")) {
             paths(*v, "/paths", c.paths);
         }
@@ -479,7 +489,8 @@ private:
     void limits(const Json& v, const std::string& pointer, Limits& out) {
         if (!object(v, pointer,
                     {"endpoints_per_client", "endpoints_total", "firmware_max_bytes",
-                     "coredumps_kept", "waits_per_client"})) {
+                     "coredumps_kept", "waits_per_client", "calls_per_client",
+                     "kernel_write_timeout_ms"})) {
             return;
         }
         integer(v, pointer, "endpoints_per_client", 1, MaxEndpoints, out.endpointsPerClient);
@@ -488,6 +499,9 @@ private:
                 out.firmwareMaxBytes);
         integer(v, pointer, "coredumps_kept", 0, MaxCoredumpsKept, out.coredumpsKept);
         integer(v, pointer, "waits_per_client", 1, MaxWaitsPerClient, out.waitsPerClient);
+        integer(v, pointer, "calls_per_client", 1, MaxCallsPerClient, out.callsPerClient);
+        integer(v, pointer, "kernel_write_timeout_ms", MinKernelWriteTimeoutMs,
+                MaxKernelWriteTimeoutMs, out.kernelWriteTimeoutMs);
     }
 
     std::string file_;

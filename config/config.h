@@ -89,11 +89,21 @@ struct Limits {
     uint64_t firmwareMaxBytes = 64ull * 1024 * 1024;
     uint32_t coredumpsKept = 5; ///< per processor; 0 keeps none
     uint32_t waitsPerClient = 16;
+    uint32_t callsPerClient = 32;          ///< method calls of one client served at once
+    uint32_t kernelWriteTimeoutMs = 30000; ///< a lifecycle write that takes longer: Timeout
     bool operator==(const Limits&) const = default;
+};
+
+/// @brief `authorization`: who decides what root, `managers` and `channels` do not allow.
+enum class Authorization {
+    Groups, ///< nobody else (version 1)
+    Polkit, ///< polkit; absent polkit: refused
+    Auto,   ///< polkit when it is on the bus when a decision is needed, else groups
 };
 
 /// @brief The whole configuration; a default-constructed Config is what `{}` means.
 struct Config {
+    Authorization authorization = Authorization::Auto;
     Paths paths;
     Watch watch;
     Managers managers;

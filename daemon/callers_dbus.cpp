@@ -15,7 +15,13 @@ constexpr size_t MaxUntrackedCredentials = 128;
 
 Callers::Callers(sdbus::IConnection& connection, Scheduler& scheduler)
     : connection_(connection), scheduler_(scheduler),
-      busProxy_(sdbus::createProxy(connection, "org.freedesktop.DBus", "/org/freedesktop/DBus")) {}
+      busProxy_(sdbus::createProxy(connection, "org.freedesktop.DBus", "/org/freedesktop/DBus")),
+      inFlight_(std::make_shared<std::map<std::string, uint32_t>>()) {
+    // sdbus-c++ 1.2 makes a thread's "pseudo connection" (two eventfds, kept for good) when it
+    // first builds a Variant, which the credentials reply holds: make it now, so that the
+    // daemon's fd count stays where it is once it runs.
+    (void)sdbus::Variant();
+}
 
 Callers::~Callers() = default;
 
@@ -25,37 +31,115 @@ void Callers::setHandlers(std::function<void(const std::string&)> gone,
     busy_ = std::move(busy);
 }
 
-void Callers::authorise(sdbus::IObject& object, const Action& action, const Policy& policy,
-                        Allowed allowed, Denied denied) {
-    Caller caller;
-    try {
-        caller = identify(object);
-        policy.authorise(caller, action);
-    } catch (...) {
-        return denied(std::current_exception());
-    }
-    allowed(caller);
-}
-
-Caller Callers::identify(sdbus::IObject& object) {
+std::string Callers::senderOf(sdbus::IObject& object) {
     const sdbus::Message* msg = object.getCurrentlyProcessedMessage();
     if (!msg) {
         throw Error(ErrorCode::Internal, "no message is being processed");
     }
     std::string sender = msg->getSender();
+    if (sender.empty()) {
+        throw Error(ErrorCode::AccessDenied, "The call has no sender, so it cannot be authorised");
+    }
+    return sender;
+}
+
+std::shared_ptr<void> Callers::admit(const std::string& sender, uint32_t limit) {
+    uint32_t& n = (*inFlight_)[sender];
+    if (n >= limit) {
+        const uint32_t now = n;
+        if (now == 0) {
+            inFlight_->erase(sender);
+        }
+        throw Error(ErrorCode::LimitExceeded, "Client " + sender + " already has " +
+                                                  std::to_string(now) +
+                                                  " calls in flight (limits.calls_per_client)");
+    }
+    ++n;
+    std::weak_ptr<std::map<std::string, uint32_t>> counts = inFlight_;
+    return std::shared_ptr<void>(nullptr, [counts, sender](void*) {
+        if (auto map = counts.lock()) {
+            auto it = map->find(sender);
+            if (it != map->end() && --it->second == 0) {
+                map->erase(it);
+            }
+        }
+    });
+}
+
+void Callers::identify(const std::string& sender, Identified identified, Failed failed) {
     // A connection's credentials are fixed when it connects, and a unique name is never reused
-    // on a bus: ask the bus once per sender (each getCreds* is a synchronous round trip).
-    auto it = credentials_.find(sender);
-    if (it != credentials_.end()) {
-        return it->second;
+    // on a bus: ask the bus once per sender.
+    auto known = credentials_.find(sender);
+    if (known != credentials_.end()) {
+        const Caller caller = known->second;
+        return identified(caller);
     }
-    Caller c;
-    c.sender = sender;
-    c.uid = msg->getCredsUid();
-    c.gids.push_back(msg->getCredsGid());
-    for (gid_t g : msg->getCredsSupplementaryGids()) {
-        c.gids.push_back(g);
+    Lookup& lookup = lookups_[sender];
+    lookup.waiting.emplace_back(std::move(identified), std::move(failed));
+    if (lookup.waiting.size() > 1) {
+        return; // the lookup under way answers this call too
     }
+    try {
+        lookup.call =
+            busProxy_->callMethodAsync("GetConnectionCredentials")
+                .onInterface("org.freedesktop.DBus")
+                .withTimeout(CredentialsTimeoutUs)
+                .withArguments(sender)
+                .uponReplyInvoke([this, sender](const sdbus::Error* error,
+                                                std::map<std::string, sdbus::Variant> creds) {
+                    credentialsArrived(sender, error, creds);
+                });
+    } catch (const sdbus::Error& e) {
+        credentialsArrived(sender, &e, {});
+    }
+}
+
+void Callers::credentialsArrived(const std::string& sender, const sdbus::Error* error,
+                                 const std::map<std::string, sdbus::Variant>& creds) {
+    auto it = lookups_.find(sender);
+    if (it == lookups_.end()) {
+        return;
+    }
+    auto waiting = std::move(it->second.waiting);
+    lookups_.erase(it);
+
+    std::exception_ptr why;
+    Caller caller;
+    caller.sender = sender;
+    try {
+        if (error) {
+            throw Error(ErrorCode::AccessDenied,
+                        "The bus could not tell who " + sender + " is, so it is not authorised (" +
+                            error->getName() + ": " + error->getMessage() + ")");
+        }
+        auto uid = creds.find("UnixUserID");
+        auto gids = creds.find("UnixGroupIDs");
+        if (uid == creds.end() || !uid->second.containsValueOfType<uint32_t>() ||
+            gids == creds.end() || !gids->second.containsValueOfType<std::vector<uint32_t>>()) {
+            throw Error(ErrorCode::AccessDenied,
+                        "The bus did not give the user and groups of " + sender +
+                            " (GetConnectionCredentials has no UnixUserID u and UnixGroupIDs "
+                            "au), so it is not authorised");
+        }
+        caller.uid = uid->second.get<uint32_t>();
+        caller.gids = gids->second.get<std::vector<uint32_t>>();
+        remember(caller);
+    } catch (...) {
+        why = std::current_exception();
+        log::debug("Could not identify " + sender + " for " + std::to_string(waiting.size()) +
+                       " call(s): " + (error ? error->getName() : std::string("no credentials")),
+                   {{"SENDER", sender}});
+    }
+    for (auto& [identified, failed] : waiting) {
+        if (why) {
+            failed(why);
+        } else {
+            identified(caller);
+        }
+    }
+}
+
+void Callers::remember(const Caller& caller) {
     if (credentials_.size() >= MaxUntrackedCredentials) {
         // Callers we track (they hold endpoints or waits) are dropped when they leave; the
         // others may have left unnoticed, so they go now (the soak saw a 4096-entry cache of
@@ -64,8 +148,7 @@ Caller Callers::identify(sdbus::IObject& object) {
             i = tracked_.count(i->first) ? std::next(i) : credentials_.erase(i);
         }
     }
-    credentials_[sender] = c;
-    return c;
+    credentials_[caller.sender] = caller;
 }
 
 void Callers::track(const std::string& sender) {
@@ -83,15 +166,17 @@ void Callers::track(const std::string& sender) {
             scheduler_.post([this, sender] { senderGone(sender); });
         }
     });
-    // The client may have left before the match existed.
-    bool has = false;
-    busProxy_->callMethod("NameHasOwner")
+    // The client may have left before the match existed. Asked without waiting: the answer
+    // comes after any NameOwnerChanged the bus sent before it.
+    (void)busProxy_->callMethodAsync("NameHasOwner")
         .onInterface("org.freedesktop.DBus")
+        .withTimeout(CredentialsTimeoutUs)
         .withArguments(sender)
-        .storeResultsTo(has);
-    if (!has) {
-        scheduler_.post([this, sender] { senderGone(sender); });
-    }
+        .uponReplyInvoke([this, sender](const sdbus::Error* error, bool has) {
+            if (!error && !has) {
+                scheduler_.post([this, sender] { senderGone(sender); });
+            }
+        });
 }
 
 void Callers::untrackLater(const std::string& sender) {
@@ -119,6 +204,15 @@ void Callers::senderGone(const std::string& sender) {
 
 void Callers::clear() {
     tracked_.clear();
+    auto lookups = std::move(lookups_);
+    lookups_.clear();
+    for (auto& [sender, lookup] : lookups) {
+        lookup.call.cancel();
+        for (auto& waiting : lookup.waiting) {
+            waiting.second(
+                std::make_exception_ptr(Error(ErrorCode::Unavailable, "rpmsgd is stopping")));
+        }
+    }
 }
 
 } // namespace rpmsgd

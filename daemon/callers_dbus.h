@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
-// Who calls: the credentials of each bus client (asked once per unique name), the authorise step
-// every acting method takes (identify the caller, then Policy::authorise), and tracking of the
-// clients that hold something (endpoints, waits), so it ends when they leave the bus.
+// Who calls: the credentials of each bus client, the calls each has in flight, and tracking of
+// the clients that hold something (endpoints, waits), so it ends when they leave the bus.
 //
-// authorise() answers through callbacks. Today the caller's credentials come from the message
-// being handled (sd-bus asks the bus synchronously) and the policy is the config's, so both
-// complete before authorise() returns; the callbacks are where an asynchronous
-// GetConnectionCredentials or a polkit CheckAuthorization would complete later.
+// Credentials are asked of the bus with an asynchronous GetConnectionCredentials, once per
+// unique name: the loop keeps serving while the bus answers, and the calls a client makes while
+// its lookup runs wait for that one lookup. A client that leaves the bus meanwhile has its
+// waiting calls failed (nobody reads the answers) and nothing of it is kept.
 
 #include "common/scheduler.h"
 #include "policy.h"
@@ -18,6 +17,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <sdbus-c++/sdbus-c++.h>
 
@@ -25,8 +26,11 @@ namespace rpmsgd {
 
 class Callers {
 public:
-    using Allowed = std::function<void(const Caller&)>;
-    using Denied = std::function<void(std::exception_ptr)>;
+    using Identified = std::function<void(const Caller&)>;
+    using Failed = std::function<void(std::exception_ptr)>;
+
+    /// @brief How long the bus may take to say who a caller is.
+    static constexpr uint64_t CredentialsTimeoutUs = 10'000'000;
 
     Callers(sdbus::IConnection& connection, Scheduler& scheduler);
     ~Callers();
@@ -38,21 +42,38 @@ public:
     void setHandlers(std::function<void(const std::string&)> gone,
                      std::function<bool(const std::string&)> busy);
 
-    /// @brief The authorise step of a handler: identifies the caller of the method @p object is
-    ///        handling and checks @p action against @p policy; then @p allowed runs with the
-    ///        caller, or @p denied with the error (AccessDenied, or why the caller is unknown).
-    void authorise(sdbus::IObject& object, const Action& action, const Policy& policy,
-                   Allowed allowed, Denied denied);
+    /// @brief The unique name that sent the method @p object is handling (read from the
+    ///        message: no bus round trip).
+    static std::string senderOf(sdbus::IObject& object);
+
+    /// @brief Counts one more call of @p sender in flight until the returned token is released;
+    ///        throws Error(LimitExceeded) when @p sender already has @p limit calls in flight
+    ///        (limits.calls_per_client).
+    std::shared_ptr<void> admit(const std::string& sender, uint32_t limit);
+
+    /// @brief Who @p sender is: @p identified runs now when its credentials are known, else
+    ///        once the bus has answered the one lookup every call of @p sender waits for; or
+    ///        @p failed runs with why it could not be told (AccessDenied).
+    void identify(const std::string& sender, Identified identified, Failed failed);
+
+    /// @brief Credential lookups running now (one per sender).
+    size_t lookups() const { return lookups_.size(); }
 
     /// @brief Watches @p sender so that what it holds ends when it leaves the bus.
     void track(const std::string& sender);
     /// @brief Soon (from the loop): stops watching @p sender unless it is still busy.
     void untrackLater(const std::string& sender);
-    /// @brief Forgets every client (shutdown).
+    /// @brief Forgets every client, and fails the calls waiting to be identified (shutdown).
     void clear();
 
 private:
-    Caller identify(sdbus::IObject& object);
+    struct Lookup {
+        sdbus::PendingAsyncCall call;
+        std::vector<std::pair<Identified, Failed>> waiting;
+    };
+    void credentialsArrived(const std::string& sender, const sdbus::Error* error,
+                            const std::map<std::string, sdbus::Variant>& creds);
+    void remember(const Caller& caller);
     void untrackIfIdle(const std::string& sender);
     void senderGone(const std::string& sender);
 
@@ -62,7 +83,10 @@ private:
     std::function<void(const std::string&)> gone_;
     std::function<bool(const std::string&)> busy_;
     std::map<std::string, sdbus::Slot> tracked_;
-    std::map<std::string, Caller> credentials_; ///< per unique name, see identify()
+    std::map<std::string, Caller> credentials_; ///< per unique name, see remember()
+    std::map<std::string, Lookup> lookups_;
+    /// Calls in flight per sender; shared with the tokens, which may outlive this object.
+    std::shared_ptr<std::map<std::string, uint32_t>> inFlight_;
 };
 
 } // namespace rpmsgd

@@ -5,6 +5,7 @@
 #include "channel_dbus.h"
 #include "dbus/errors.h"
 #include "endpoint_dbus.h"
+#include "log.h"
 #include "manager_dbus.h"
 #include "processor_dbus.h"
 
@@ -65,7 +66,8 @@ DbusService::DbusService(sdbus::IConnection& connection, sd_event* event, Schedu
                          std::function<std::string()> reload, uint32_t waitsPerClient,
                          uint64_t firmwareMaxBytes)
     : connection_(connection), scheduler_(scheduler), reload_(std::move(reload)),
-      callers_(connection, scheduler), uploads_(event, scheduler, firmwareMaxBytes) {
+      callers_(connection, scheduler), polkit_(connection, scheduler),
+      uploads_(event, scheduler, firmwareMaxBytes) {
     manager_ = std::make_unique<ManagerObject>(*this, waitsPerClient);
     callers_.setHandlers([this](const std::string& sender) { senderGone(sender); },
                          [this](const std::string& sender) { return holdsSomething(sender); });
@@ -91,6 +93,72 @@ void DbusService::clear() {
     channels_.clear();
     processors_.clear();
     callers_.clear();
+}
+
+std::string DbusService::memberOf(sdbus::IObject& object) {
+    const sdbus::Message* msg = object.getCurrentlyProcessedMessage();
+    return msg ? msg->getMemberName() : std::string();
+}
+
+void DbusService::decide(const Caller& caller, const Question& question,
+                         std::function<void(std::exception_ptr)> done) {
+    const Policy& policy = registry_->policy();
+    std::string refusal;
+    try {
+        policy.authorise(caller, question.action);
+        return done(nullptr);
+    } catch (const Error& e) {
+        if (e.code() != ErrorCode::AccessDenied) {
+            return done(std::current_exception());
+        }
+        refusal = e.message();
+    } catch (...) {
+        return done(std::current_exception());
+    }
+    const char* actionId = polkitAction(question.action.kind);
+    const Authorization mode = policy.authorization;
+    if (!actionId || mode == Authorization::Groups) {
+        return done(std::make_exception_ptr(Error(ErrorCode::AccessDenied, refusal)));
+    }
+    std::map<std::string, std::string> details;
+    const Action& a = question.action;
+    if (a.kind != Action::Kind::Reload) {
+        const Processor* p = registry_->findProcessor(a.processorId);
+        details["processor"] = p ? p->name : a.processorName;
+        details["processor_id"] = a.processorId;
+    }
+    if (a.kind == Action::Kind::Manage) {
+        details["method"] = question.method;
+    } else if (a.kind == Action::Kind::OpenChannel || a.kind == Action::Kind::OpenEndpoint) {
+        details["channel"] = a.name;
+    }
+    const std::string sender = caller.sender;
+    const std::string action = actionId;
+    polkit_.check(
+        sender, action, details, question.interactive,
+        [mode, refusal, sender, action, done](const PolkitVerdict& verdict) {
+            if (verdict.kind == PolkitVerdict::Kind::Allowed) {
+                log::info("polkit allowed " + action + " to " + sender,
+                          {{"SENDER", sender}, {"POLKIT_ACTION", action}});
+                return done(nullptr);
+            }
+            if (verdict.kind == PolkitVerdict::Kind::Absent && mode == Authorization::Auto) {
+                // auto: no polkit on the bus is version 1 (groups only).
+                return done(std::make_exception_ptr(Error(ErrorCode::AccessDenied, refusal)));
+            }
+            if (verdict.kind == PolkitVerdict::Kind::Failed ||
+                verdict.kind == PolkitVerdict::Kind::Absent) {
+                log::warning("polkit could not decide " + action + " for " + sender + ": " +
+                                 verdict.why,
+                             {{"SENDER", sender}, {"POLKIT_ACTION", action}});
+            }
+            done(std::make_exception_ptr(Error(
+                ErrorCode::AccessDenied, refusal + "; polkit was asked (" + action + ") and " +
+                                             (verdict.kind == PolkitVerdict::Kind::Denied ||
+                                                      verdict.kind == PolkitVerdict::Kind::Challenge
+                                                  ? "refused: " + verdict.why
+                                                  : "could not decide: " + verdict.why))));
+        });
 }
 
 std::string DbusService::processorPath(const std::string& id) const {

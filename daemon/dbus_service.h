@@ -10,6 +10,7 @@
 #include "callers_dbus.h"
 #include "common/scheduler.h"
 #include "method_call.h"
+#include "polkit_dbus.h"
 #include "registry.h"
 #include "upload_reader.h"
 
@@ -82,21 +83,45 @@ public:
     std::string endpointPath(uint64_t n) const;
     std::string reload() { return reload_(); }
 
-    /// @brief Step 3 of a handler (method_call.h): identifies the caller of the method
-    ///        @p object is handling and authorises @p action with the policy in force; then
-    ///        runs @p then(caller) as the next step of @p call, or fails @p call.
+    /// @brief Step 3 of a handler (method_call.h): counts the call among its client's calls in
+    ///        flight (limits.calls_per_client), identifies the caller of the method @p object
+    ///        is handling (asynchronously the first time) and authorises @p action with the
+    ///        policy in force then; then runs @p then(caller) as the next step of @p call, or
+    ///        fails @p call.
     template <typename Call, typename Then>
     void authorise(sdbus::IObject& object, const std::shared_ptr<Call>& call, const Action& action,
                    Then then) {
-        callers_.authorise(
-            object, action, registry_->policy(),
-            [call, then = std::move(then)](const Caller& caller) mutable {
-                call->step([&] { then(caller); });
+        const std::string sender = Callers::senderOf(object);
+        call->hold(callers_.admit(sender, registry_->policy().callsPerClient));
+        Question question{action, memberOf(object), allowsInteraction(object)};
+        callers_.identify(
+            sender,
+            [this, call, question, then = std::move(then)](const Caller& caller) mutable {
+                decide(caller, question,
+                       [call, caller, then = std::move(then)](std::exception_ptr denied) mutable {
+                           if (denied) {
+                               return call->fail(denied);
+                           }
+                           call->step([&] { then(caller); });
+                       });
             },
             [call](std::exception_ptr error) { call->fail(error); });
     }
 
 private:
+    /// What is asked of the authorise step: the action, the method's member name and whether
+    /// the call allows interactive authorization (both for polkit).
+    struct Question {
+        Action action;
+        std::string method;
+        bool interactive = false;
+    };
+    static std::string memberOf(sdbus::IObject& object);
+    /// Root and the config's rules first; then, per `authorization`, polkit for what they do
+    /// not allow. @p done gets null (allowed) or the AccessDenied, once, maybe later.
+    void decide(const Caller& caller, const Question& question,
+                std::function<void(std::exception_ptr)> done);
+
     /// Objects are never destroyed inside a handler: sdbus-c++ 1.2 touches the object after the
     /// callback returns. They wait here (InterfacesRemoved is sent when they go) until the loop
     /// runs again.
@@ -109,6 +134,7 @@ private:
     Scheduler& scheduler_;
     std::function<std::string()> reload_;
     Callers callers_;
+    Polkit polkit_;
     UploadReader uploads_;
     Registry* registry_ = nullptr;
     std::unique_ptr<ManagerObject> manager_;

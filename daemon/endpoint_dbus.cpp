@@ -23,8 +23,9 @@ EndpointObject::~EndpointObject() {
 }
 
 // Read, validate, authorise, call the registry, reply (method_call.h).
-void EndpointObject::Close() {
-    answerNow<>([&](const MethodCall<>::Ptr& call) {
+void EndpointObject::Close(sdbus::Result<>&& result) {
+    auto call = MethodCall<>::async(std::move(result));
+    call->step([&] {
         if (!svc_.registry().endpoints().count(e_.number)) {
             throw Error(ErrorCode::NotFound, "There is no endpoint " + std::to_string(e_.number));
         }

@@ -24,7 +24,7 @@ public:
     ~EndpointObject();
 
 private:
-    void Close() override;
+    void Close(sdbus::Result<>&& result) override;
     sdbus::ObjectPath Channel() override;
     sdbus::ObjectPath Processor() override;
     std::string Name() override { return e_.name; }

@@ -11,15 +11,14 @@
 //
 // A MethodCall carries the pending answer from step to step; a step that throws ends the call
 // with the matching D-Bus error, because sdbus-c++ 1.2 terminates the daemon on any other
-// exception escaping a handler. Step 3 takes the rest of the handler as a continuation, so that
-// identifying the caller and authorising can become asynchronous without touching the handlers.
+// exception escaping a handler. Step 3 takes the rest of the handler as a continuation: the
+// caller's credentials are asked of the bus asynchronously (Callers), so every method that has
+// an authorise step is declared org.freedesktop.DBus.Method.Async in its XML. A call also holds
+// its client's place in limits.calls_per_client until it is answered or dropped.
 
 #include <exception>
 #include <functional>
 #include <memory>
-#include <optional>
-#include <stdexcept>
-#include <tuple>
 #include <utility>
 
 #include <sdbus-c++/Error.h>
@@ -82,6 +81,7 @@ public:
         answered_ = true;
         Reply reply = std::move(reply_);
         fail_ = nullptr;
+        token_.reset();
         reply(results...);
     }
 
@@ -92,6 +92,7 @@ public:
         answered_ = true;
         Fail fail = std::move(fail_);
         reply_ = nullptr;
+        token_.reset();
         try {
             fail(toDbusError(error));
         } catch (...) {
@@ -100,6 +101,10 @@ public:
     }
 
     bool answered() const { return answered_; }
+
+    /// @brief Keeps @p token until the call is answered (or destroyed unanswered): the caller's
+    ///        place among its calls in flight (Callers::admit).
+    void hold(std::shared_ptr<void> token) { token_ = std::move(token); }
 
     /// @brief A completion for the registry's asynchronous calls (Registry::Done): replies when
     ///        it reports no error, fails with the error otherwise.
@@ -115,43 +120,11 @@ public:
         };
     }
 
-    /// @brief Forgets where the answer would go (answerNow() after it returned).
-    void abandon() {
-        answered_ = true;
-        reply_ = nullptr;
-        fail_ = nullptr;
-    }
-
 private:
     Reply reply_;
     Fail fail_;
     bool answered_ = false;
+    std::shared_ptr<void> token_;
 };
-
-/// @brief Handles a method the XML declares synchronous: runs @p body with a call whose answer
-///        is returned (or thrown as sdbus::Error) here. The steps are those of an asynchronous
-///        method; the authorise step completes before @p body returns. (A method whose authorise
-///        step becomes asynchronous is declared Async in its XML, and its body stays as it is.)
-template <typename... Results>
-auto answerNow(const std::function<void(const typename MethodCall<Results...>::Ptr&)>& body) {
-    std::optional<std::tuple<Results...>> answer;
-    std::optional<sdbus::Error> error;
-    auto call = std::make_shared<MethodCall<Results...>>(
-        [&answer](const Results&... r) { answer.emplace(r...); },
-        [&error](const sdbus::Error& e) { error = e; });
-    call->step([&] { body(call); });
-    const bool unanswered = !call->answered();
-    call->abandon();
-    if (error) {
-        throw *error;
-    }
-    if (unanswered || !answer) {
-        throw toDbusError(std::make_exception_ptr(
-            std::logic_error("a synchronous method was not answered while it was handled")));
-    }
-    if constexpr (sizeof...(Results) == 1) {
-        return std::get<0>(std::move(*answer));
-    }
-}
 
 } // namespace rpmsgd

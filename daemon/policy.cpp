@@ -148,9 +148,36 @@ void Policy::authorise(const Caller& caller, const Action& action) const {
     throw Error(ErrorCode::Internal, "authorise: unknown kind of action");
 }
 
+const char* polkitAction(Action::Kind kind) {
+    switch (kind) {
+    case Action::Kind::Manage:
+        return "org.rpmsgd.manage";
+    case Action::Kind::OpenChannel:
+    case Action::Kind::OpenEndpoint:
+        return "org.rpmsgd.open-channel";
+    case Action::Kind::Reload:
+        return "org.rpmsgd.reload";
+    case Action::Kind::Wait:
+    case Action::Kind::CloseEndpoint:
+        return nullptr;
+    }
+    return nullptr;
+}
+
 Policy policyFrom(const config::Config& cfg, std::vector<std::string>& warnings) {
     auto ids = config::resolveIdentities(cfg, warnings);
     Policy p;
+    switch (cfg.authorization) {
+    case config::Authorization::Groups:
+        p.authorization = Authorization::Groups;
+        break;
+    case config::Authorization::Polkit:
+        p.authorization = Authorization::Polkit;
+        break;
+    case config::Authorization::Auto:
+        p.authorization = Authorization::Auto;
+        break;
+    }
     p.managers.uids.insert(ids.managers.uids.begin(), ids.managers.uids.end());
     p.managers.gids.insert(ids.managers.gids.begin(), ids.managers.gids.end());
     for (size_t i = 0; i < cfg.channels.size(); ++i) {
@@ -180,6 +207,8 @@ Policy policyFrom(const config::Config& cfg, std::vector<std::string>& warnings)
     p.endpointsTotal = cfg.limits.endpointsTotal;
     p.coredumpsKept = cfg.limits.coredumpsKept;
     p.firmwareMaxBytes = cfg.limits.firmwareMaxBytes;
+    p.callsPerClient = cfg.limits.callsPerClient;
+    p.kernelWriteTimeoutMs = cfg.limits.kernelWriteTimeoutMs;
     return p;
 }
 

@@ -65,8 +65,16 @@ struct Action {
     static Action closeEndpoint(uint64_t endpoint, std::string owner);
 };
 
+/// @brief Who decides what the rules do not allow (config `authorization`).
+enum class Authorization { Groups, Polkit, Auto };
+
+/// @brief The polkit action that can allow @p kind beyond the rules (docs/dbus-api.md,
+///        "Authorization with polkit"); null for what polkit is never asked about.
+const char* polkitAction(Action::Kind kind);
+
 /// @brief What the config allows, with names resolved to ids.
 struct Policy {
+    Authorization authorization = Authorization::Auto;
     Identity managers;
     struct ChannelRule {
         std::string match = "*";     ///< glob on the channel name
@@ -91,6 +99,8 @@ struct Policy {
     uint32_t coredumpsKept = 5;
     uint64_t coredumpMaxBytes = 256ull << 20;
     uint64_t firmwareMaxBytes = 64ull << 20;
+    uint32_t callsPerClient = 32;          ///< method calls of one client being served at once
+    uint32_t kernelWriteTimeoutMs = 30000; ///< how long a lifecycle write may take
 
     /// @brief Root, or listed in "managers" by uid or group.
     bool isManager(const Caller& caller) const;

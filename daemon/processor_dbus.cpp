@@ -88,8 +88,9 @@ void ProcessorObject::Recover(sdbus::Result<>&& result) {
     lifecycle(std::move(result), "Recovering a processor", &Registry::recover);
 }
 
-void ProcessorObject::SetFirmware(const std::string& name) {
-    answerNow<>([&](const MethodCall<>::Ptr& call) {
+void ProcessorObject::SetFirmware(sdbus::Result<>&& result, std::string name) {
+    auto call = MethodCall<>::async(std::move(result));
+    call->step([&] {
         checkFirmwarePath(name);
         svc_.authorise(getObject(), call, Action::manage("Setting firmware", id_),
                        [&svc = svc_, id = id_, name, call](const Caller&) {
@@ -122,8 +123,9 @@ void ProcessorObject::LoadFirmware(sdbus::Result<std::string>&& result, sdbus::U
     });
 }
 
-void ProcessorObject::SetRecovery(const bool& enabled) {
-    answerNow<>([&](const MethodCall<>::Ptr& call) {
+void ProcessorObject::SetRecovery(sdbus::Result<>&& result, bool enabled) {
+    auto call = MethodCall<>::async(std::move(result));
+    call->step([&] {
         svc_.authorise(getObject(), call, Action::manage("Changing recovery", id_),
                        [&svc = svc_, id = id_, enabled, call](const Caller&) {
                            svc.registry().setRecovery(id, enabled);
@@ -132,8 +134,9 @@ void ProcessorObject::SetRecovery(const bool& enabled) {
     });
 }
 
-void ProcessorObject::SetCoredump(const std::string& mode) {
-    answerNow<>([&](const MethodCall<>::Ptr& call) {
+void ProcessorObject::SetCoredump(sdbus::Result<>&& result, std::string mode) {
+    auto call = MethodCall<>::async(std::move(result));
+    call->step([&] {
         const CoredumpMode m = parseCoredumpMode(mode);
         svc_.authorise(getObject(), call, Action::manage("Changing the coredump mode", id_),
                        [&svc = svc_, id = id_, m, call](const Caller&) {
@@ -143,8 +146,9 @@ void ProcessorObject::SetCoredump(const std::string& mode) {
     });
 }
 
-std::string ProcessorObject::ReadTrace(const uint32_t& index) {
-    return answerNow<std::string>([&](const MethodCall<std::string>::Ptr& call) {
+void ProcessorObject::ReadTrace(sdbus::Result<std::string>&& result, uint32_t index) {
+    auto call = MethodCall<std::string>::async(std::move(result));
+    call->step([&] {
         svc_.authorise(getObject(), call, Action::manage("Reading a trace buffer", id_),
                        [&svc = svc_, id = id_, index, call](const Caller&) {
                            call->reply(svc.registry().readTrace(id, index));

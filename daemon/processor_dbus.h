@@ -39,12 +39,12 @@ private:
     void Stop(sdbus::Result<>&& result) override;
     void Restart(sdbus::Result<>&& result) override;
     void Recover(sdbus::Result<>&& result) override;
-    void SetFirmware(const std::string& name) override;
+    void SetFirmware(sdbus::Result<>&& result, std::string name) override;
     void LoadFirmware(sdbus::Result<std::string>&& result, sdbus::UnixFd fd,
                       std::string name) override;
-    void SetRecovery(const bool& enabled) override;
-    void SetCoredump(const std::string& mode) override;
-    std::string ReadTrace(const uint32_t& index) override;
+    void SetRecovery(sdbus::Result<>&& result, bool enabled) override;
+    void SetCoredump(sdbus::Result<>&& result, std::string mode) override;
+    void ReadTrace(sdbus::Result<std::string>&& result, uint32_t index) override;
     void OpenEndpoint(sdbus::Result<sdbus::UnixFd, sdbus::ObjectPath, uint32_t>&& result,
                       std::string name, uint32_t remote_address,
                       std::map<std::string, sdbus::Variant> options) override;

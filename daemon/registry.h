@@ -232,6 +232,14 @@ private:
     std::map<std::string, Channel> channels_;
     std::map<uint64_t, Endpoint> endpoints_;
     uint64_t nextEndpoint_ = 1;
+    /// A lifecycle write past limits.kernel_write_timeout_ms, per processor, until it returns.
+    struct OverdueWrite {
+        std::string verb; ///< start, stop, recover
+        std::string at;   ///< when it was written, as messages say it
+        uint64_t serial = 0;
+    };
+    std::map<std::string, OverdueWrite> overdue_;
+    uint64_t writeSerial_ = 0;
 };
 
 } // namespace rpmsgd

@@ -11,6 +11,10 @@
 #include "registry.h"
 #include "validation.h"
 
+#include <atomic>
+#include <ctime>
+#include <memory>
+
 namespace rpmsgd {
 
 void Registry::enableProcessorPolicies() {
@@ -49,11 +53,57 @@ void Registry::applyPolicy(Processor& p) {
     }
 }
 
+namespace {
+// The wall-clock time of now, as error messages give it ("22:41:03").
+std::string clockNow() {
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
+    return buf;
+}
+} // namespace
+
+// A lifecycle write runs on the Worker with limits.kernel_write_timeout_ms as its deadline. Past
+// it, the caller gets Timeout, LastError says so, the calls queued behind it are refused, and
+// so is every lifecycle call until the write returns; then the state is re-read and LastError
+// cleared or set as the write turned out.
 void Registry::runLifecycle(const std::string& id, const std::string& verb,
                             std::function<void(const std::string&)> work, Done done) {
+    if (auto it = overdue_.find(id); it != overdue_.end()) {
+        auto p = processors_.find(id);
+        return done(std::make_exception_ptr(
+            Error(ErrorCode::InvalidState,
+                  "Cannot " + verb + " " + (p != processors_.end() ? describe(p->second) : id) +
+                      ": a '" + it->second.verb + "' written at " + it->second.at +
+                      " has not returned; wait for the kernel to finish it")));
+    }
+    const uint64_t serial = ++writeSerial_;
+    const uint32_t deadlineMs = policy_.kernelWriteTimeoutMs;
+    const std::string at = clockNow();
+    auto answer = std::make_shared<Done>(std::move(done)); // answered once: now or at the deadline
+    auto ran = std::make_shared<std::atomic<bool>>(false); // not when dropped from the queue
     worker_.run(
-        id, [id, work = std::move(work)] { work(id); },
-        [this, id, verb, done = std::move(done)](std::exception_ptr error) {
+        id,
+        [id, ran, work = std::move(work)] {
+            ran->store(true);
+            work(id);
+        },
+        [this, id, verb, serial, at, answer, ran](std::exception_ptr error) {
+            if (!ran->load()) { // refused behind an overdue write: nothing was written
+                if (*answer) {
+                    Done d = std::move(*answer);
+                    *answer = nullptr;
+                    d(error);
+                }
+                return;
+            }
+            auto late = overdue_.find(id);
+            const bool wasOverdue = late != overdue_.end() && late->second.serial == serial;
+            if (wasOverdue) {
+                overdue_.erase(late);
+            }
             auto it = processors_.find(id);
             if (error && it != processors_.end()) {
                 try {
@@ -62,10 +112,47 @@ void Registry::runLifecycle(const std::string& id, const std::string& verb,
                     noteError(it->second, verb + " failed: " + e.what());
                 }
             } else if (it != processors_.end()) {
-                log::info(verb + " " + describe(it->second) + ": done", {{"PROCESSOR", id}});
+                if (wasOverdue) {
+                    it->second.lastError.clear();
+                    observer_.processorChanged(it->second, {"LastError"});
+                    log::notice("The '" + verb + "' written to " + describe(it->second) + " at " +
+                                    at + " returned after its deadline: done",
+                                {{"PROCESSOR", id}});
+                } else {
+                    log::info(verb + " " + describe(it->second) + ": done", {{"PROCESSOR", id}});
+                }
             }
             rescan();
-            done(error);
+            if (*answer) {
+                Done d = std::move(*answer);
+                *answer = nullptr;
+                d(error);
+            }
+        },
+        deadlineMs,
+        [this, id, verb, serial, at, deadlineMs, answer] {
+            overdue_[id] = OverdueWrite{verb, at, serial};
+            auto it = processors_.find(id);
+            const std::string who = it != processors_.end() ? describe(it->second) : id;
+            const std::string limit = std::to_string(deadlineMs) + " ms";
+            if (it != processors_.end()) {
+                noteError(it->second, "'" + verb + "' written at " + at +
+                                          " has not returned after " + limit +
+                                          " (limits.kernel_write_timeout_ms)");
+            }
+            worker_.dropQueued(
+                id, std::make_exception_ptr(Error(ErrorCode::InvalidState,
+                                                  "Cannot act on " + who + ": a '" + verb +
+                                                      "' written at " + at + " has not returned")));
+            if (*answer) {
+                Done d = std::move(*answer);
+                *answer = nullptr;
+                d(std::make_exception_ptr(Error(
+                    ErrorCode::Timeout, "The kernel has not finished '" + verb + "' on " + who +
+                                            " within " + limit +
+                                            " (limits.kernel_write_timeout_ms); LastError will "
+                                            "say how it ends")));
+            }
         });
 }
 

@@ -171,6 +171,29 @@ Simulator::ControlResult Simulator::Impl::control(const std::vector<std::string>
         const auto r = p->vdev->engine->control(rest);
         return r.ok ? ControlResult{true, r.text} : fail(r.text);
     }
+    if (cmd == "hold") {
+        if (auto e = need(3, 3, "hold PROC start|stop|recover|firmware SECONDS")) {
+            return *e;
+        }
+        if (auto e = proc(args[1], p)) {
+            return *e;
+        }
+        static const std::set<std::string> words = {"start", "stop", "recover", "firmware"};
+        if (!words.count(args[2])) {
+            return fail("cannot hold \"" + args[2] +
+                        "\": the writes that can be held are start, stop, recover, firmware");
+        }
+        uint32_t seconds = 0;
+        if (!parseU32(args[3], seconds) || seconds > 3600) {
+            return fail("\"" + args[3] + "\" is not a number of seconds from 0 to 3600");
+        }
+        if (seconds == 0) {
+            p->holds.erase(args[2]);
+        } else {
+            p->holds[args[2]] = seconds;
+        }
+        return {true, ""};
+    }
     if (cmd == "add-processor") {
         if (auto e = need(1, 2, "add-processor NAME [FIRMWARE]")) {
             return *e;
@@ -204,7 +227,7 @@ Simulator::ControlResult Simulator::Impl::control(const std::vector<std::string>
         return {true, ""};
     }
     return fail("unknown command \"" + cmd +
-                "\" (crash, stall, resume, announce, destroy, send, peer, add-processor, "
+                "\" (crash, stall, resume, announce, destroy, send, peer, hold, add-processor, "
                 "remove-processor, dump)");
 }
 

@@ -21,6 +21,7 @@
 #include <deque>
 #include <functional>
 #include <iostream>
+#include <list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -262,6 +263,10 @@ struct Processor : std::enable_shared_from_this<Processor> {
     std::shared_ptr<Vdev> vdev;
     std::weak_ptr<Devcd> pendingDump;
     bool stalled = false;
+    /// `ctl hold`: the next write of this word (start, stop, recover, firmware) waits this
+    /// many seconds before the kernel acts on it, as a slow firmware load does on a board.
+    std::map<std::string, uint32_t> holds;
+    std::list<Timer> heldWrites; ///< held writes not yet answered (EIO if the processor goes)
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -339,6 +344,12 @@ struct Simulator::Impl {
     long storeCoredump(const std::shared_ptr<Processor>& p, std::string_view buf, bool debugfs);
     void storeRecovery(const std::shared_ptr<Processor>& p, std::string_view buf, RequestPtr req,
                        bool debugfs);
+    /// The write @p buf of @p word to @p p: @p store runs now, or after the seconds of a
+    /// `ctl hold` on @p word (which it uses up), answering @p req then.
+    void heldStore(
+        const std::shared_ptr<Processor>& p, const std::string& word, std::string_view buf,
+        RequestPtr req,
+        std::function<void(const std::shared_ptr<Processor>&, std::string_view, RequestPtr)> store);
 
     // --- remoteproc_debugfs.cpp -----------------------------------------------------------
     void buildDebugfs(const std::shared_ptr<Processor>& p);

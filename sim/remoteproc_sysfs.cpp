@@ -13,6 +13,22 @@
 
 namespace rpmsgsim {
 
+namespace {
+// A store that answers at once, as one that Simulator::Impl::heldStore() may run later.
+template <typename Store>
+auto syncStore(Simulator::Impl* impl, Store store) {
+    return
+        [impl, store](const std::shared_ptr<Processor>& p, std::string_view buf, RequestPtr req) {
+            const long r = (impl->*store)(p, buf);
+            if (r < 0) {
+                req->replyError(int(-r));
+            } else {
+                req->replyWritten(size_t(r));
+            }
+        };
+}
+} // namespace
+
 void Simulator::Impl::buildProcessorTree(const std::shared_ptr<Processor>& p) {
     std::weak_ptr<Processor> weak = p;
     p->platformDir = vfs.mkdirs("/sys/devices/platform/sim-" + p->name);
@@ -36,20 +52,33 @@ void Simulator::Impl::buildProcessorTree(const std::shared_ptr<Processor>& p) {
                              return sp->state == ProcessorState::Attached ? std::string("unknown\n")
                                                                           : sp->firmware + "\n";
                          },
-                     .store = [this, weak](std::string_view buf) -> long {
-                         auto sp = weak.lock();
-                         return sp ? storeFirmware(sp, buf) : -ENODEV;
-                     }});
+                     .storeAsync =
+                         [this, weak](std::string_view buf, RequestPtr req) {
+                             auto sp = weak.lock();
+                             if (!sp) {
+                                 return req->replyError(ENODEV);
+                             }
+                             heldStore(sp, "firmware", buf, std::move(req),
+                                       syncStore(this, &Impl::storeFirmware));
+                         }});
     vfs.attr(p->dir, "state", rw,
              AttrOps{.show =
                          [weak] {
                              auto sp = weak.lock();
                              return sp ? std::string(toString(sp->state)) + "\n" : std::string();
                          },
-                     .store = [this, weak](std::string_view buf) -> long {
-                         auto sp = weak.lock();
-                         return sp ? storeState(sp, buf) : -ENODEV;
-                     }});
+                     .storeAsync =
+                         [this, weak](std::string_view buf, RequestPtr req) {
+                             auto sp = weak.lock();
+                             if (!sp) {
+                                 return req->replyError(ENODEV);
+                             }
+                             const std::string word = streq(buf, "start")  ? "start"
+                                                      : streq(buf, "stop") ? "stop"
+                                                                           : "";
+                             heldStore(sp, word, buf, std::move(req),
+                                       syncStore(this, &Impl::storeState));
+                         }});
     vfs.attr(p->dir, "recovery", rw, recoveryAttr(weak, false));
     vfs.attr(p->dir, "coredump", rw, coredumpAttr(weak, false));
     deviceFiles(p->dir, "/sys/class/remoteproc", info);
@@ -60,22 +89,26 @@ void Simulator::Impl::buildProcessorTree(const std::shared_ptr<Processor>& p) {
 }
 
 AttrOps Simulator::Impl::recoveryAttr(std::weak_ptr<Processor> weak, bool debugfs) {
-    return AttrOps{.show =
-                       [weak] {
-                           auto sp = weak.lock();
-                           return std::string(toString(sp ? sp->recovery : RecoveryMode::Enabled)) +
-                                  "\n";
-                       },
-                   .storeAsync =
-                       [this, weak, debugfs](std::string_view buf, RequestPtr req) {
-                           auto sp = weak.lock();
-                           if (!sp) {
-                               return req->replyError(ENODEV);
-                           }
-                           storeRecovery(sp, buf, std::move(req), debugfs);
-                       },
-                   .maxWrite = debugfs ? size_t(10) : size_t(4096),
-                   .debugfs = debugfs};
+    return AttrOps{
+        .show =
+            [weak] {
+                auto sp = weak.lock();
+                return std::string(toString(sp ? sp->recovery : RecoveryMode::Enabled)) + "\n";
+            },
+        .storeAsync =
+            [this, weak, debugfs](std::string_view buf, RequestPtr req) {
+                auto sp = weak.lock();
+                if (!sp) {
+                    return req->replyError(ENODEV);
+                }
+                const bool recover = debugfs ? debugfsMatch(buf, "recover") : streq(buf, "recover");
+                heldStore(
+                    sp, recover ? "recover" : "", buf, std::move(req),
+                    [this, debugfs](const std::shared_ptr<Processor>& p, std::string_view b,
+                                    RequestPtr r) { storeRecovery(p, b, std::move(r), debugfs); });
+            },
+        .maxWrite = debugfs ? size_t(10) : size_t(4096),
+        .debugfs = debugfs};
 }
 
 AttrOps Simulator::Impl::coredumpAttr(std::weak_ptr<Processor> weak, bool debugfs) {
@@ -93,6 +126,32 @@ AttrOps Simulator::Impl::coredumpAttr(std::weak_ptr<Processor> weak, bool debugf
 }
 
 // --- sysfs stores ------------------------------------------------------------------------
+
+void Simulator::Impl::heldStore(
+    const std::shared_ptr<Processor>& p, const std::string& word, std::string_view buf,
+    RequestPtr req,
+    std::function<void(const std::shared_ptr<Processor>&, std::string_view, RequestPtr)> store) {
+    auto hold = word.empty() ? p->holds.end() : p->holds.find(word);
+    if (hold == p->holds.end()) {
+        return store(p, buf, std::move(req));
+    }
+    const uint32_t seconds = hold->second;
+    p->holds.erase(hold);
+    log(p->id + ": holding the '" + word + "' write for " + std::to_string(seconds) + " s");
+    auto shared = std::make_shared<RequestPtr>(std::move(req));
+    std::weak_ptr<Processor> weak = p;
+    p->heldWrites.push_back(
+        sched.after(uint64_t(seconds) * 1000,
+                    [this, weak, word, text = std::string(buf), shared, store = std::move(store)] {
+                        auto sp = weak.lock();
+                        if (!sp) {
+                            return; // the request answers EIO as it goes
+                        }
+                        log(sp->id + ": the held '" + word + "' write goes on");
+                        store(sp, text, std::move(*shared));
+                        sp->heldWrites.remove_if([](const Timer& t) { return !t.pending(); });
+                    }));
+}
 
 long Simulator::Impl::storeState(const std::shared_ptr<Processor>& p, std::string_view buf) {
     int r = 0;

@@ -27,7 +27,11 @@ namespace {
 
 // The bus of docs/toolchain.md §4: system-like (EXTERNAL auth, default deny for method calls), with
 // our real policy file included after the defaults, so its allow rules decide.
-std::string busConfig(const std::string& policy) {
+std::string busConfig(const std::string& policy, const std::vector<std::string>& more) {
+    std::string includes;
+    for (const auto& p : more) {
+        includes += "  <include>" + p + "</include>\n";
+    }
     return R"(<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
@@ -51,10 +55,7 @@ std::string busConfig(const std::string& policy) {
     <deny send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus" send_member="UpdateActivationEnvironment"/>
   </policy>
   <include>)" +
-           policy +
-           R"(</include>
-</busconfig>
-)";
+           policy + "</include>\n" + includes + "</busconfig>\n";
 }
 
 std::optional<int> reap(pid_t pid, std::chrono::milliseconds timeout) {
@@ -173,7 +174,7 @@ std::string DaemonEnv::start(const EnvOptions& options) {
             return "rpmsg-sim did not start: " + error;
         }
     }
-    if (auto e = startBus(); !e.empty()) {
+    if (auto e = startBus(options.busPolicies); !e.empty()) {
         return e;
     }
     fs::create_directories(root() + "/state");
@@ -205,12 +206,12 @@ std::string DaemonEnv::start(const EnvOptions& options) {
     return {};
 }
 
-std::string DaemonEnv::startBus() {
+std::string DaemonEnv::startBus(const std::vector<std::string>& policies) {
     const std::string dir = root() + "/bus";
     fs::create_directories(dir);
     ::chmod(dir.c_str(), 0755); // nobody must reach the socket
     const std::string conf = dir + "/bus.conf";
-    simtest::writeTextFile(conf, busConfig(policyFile()));
+    simtest::writeTextFile(conf, busConfig(policyFile(), policies));
     const std::string socket = dir + "/bus.sock";
     const std::string logPath = root() + "/bus.log";
     std::vector<std::string> argv = {"/usr/bin/dbus-daemon", "--config-file=" + conf, "--nofork",

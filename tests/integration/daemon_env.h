@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <sys/types.h>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -54,6 +55,9 @@ struct EnvOptions {
     /// @brief Edits the rpmsgd config after the defaults (paths into the mount, poll mode at
     /// 50 ms, managers group "users", channel rule "*" for group "nogroup") are filled in.
     std::function<void(nlohmann::json&)> editConfig;
+    /// @brief More bus policy files the test bus includes (e.g. polkit's, so that polkitd may
+    /// own its name there).
+    std::vector<std::string> busPolicies;
 };
 
 /// @brief One environment; the destructor stops rpmsgd, the bus and the sim, in that order.
@@ -113,7 +117,7 @@ public:
     std::string ctl(const std::vector<std::string>& args) const;
 
 private:
-    std::string startBus();
+    std::string startBus(const std::vector<std::string>& policies);
     void stopBus();
 
     std::unique_ptr<simtest::TempDir> tmp_;

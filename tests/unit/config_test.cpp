@@ -278,8 +278,10 @@ TEST(ConfigErrors, DuplicateKey) {
 TEST(ConfigErrors, UnknownKeysListTheAllowedOnes) {
     EXPECT_EQ(
         errorsOf(R"({"path": {}})"),
-        oneError("/path",
-                 "unknown key (allowed: paths, watch, managers, channels, processors, limits)"));
+        oneError(
+            "/path",
+            "unknown key (allowed: authorization, paths, watch, managers, channels, processors, "
+            "limits)"));
     EXPECT_EQ(
         errorsOf(R"({"paths": {"sysfss": "/sys"}})"),
         oneError("/paths/sysfss", "unknown key (allowed: sysfs, dev, debugfs, firmware, state)"));
@@ -301,14 +303,17 @@ TEST(ConfigErrors, UnknownKeysListTheAllowedOnes) {
     EXPECT_EQ(errorsOf(R"({"limits": {"endpoints": 1}})"),
               oneError("/limits/endpoints",
                        "unknown key (allowed: endpoints_per_client, endpoints_total, "
-                       "firmware_max_bytes, coredumps_kept, waits_per_client)"));
+                       "firmware_max_bytes, coredumps_kept, waits_per_client, calls_per_client, "
+                       "kernel_write_timeout_ms)"));
 }
 
 TEST(ConfigErrors, PointerTokensAreEscaped) {
     EXPECT_EQ(
         errorsOf(R"({"a/b~c": 1})"),
-        oneError("/a~1b~0c",
-                 "unknown key (allowed: paths, watch, managers, channels, processors, limits)"));
+        oneError(
+            "/a~1b~0c",
+            "unknown key (allowed: authorization, paths, watch, managers, channels, processors, "
+            "limits)"));
 }
 
 TEST(ConfigErrors, SectionsOfTheWrongType) {
@@ -505,7 +510,8 @@ TEST(ConfigErrors, AllErrorsAreCollected) {
     EXPECT_EQ(
         r.errors,
         (Errors{
-            "rpmsgd.json: /bogus: unknown key (allowed: paths, watch, managers, channels, "
+            "rpmsgd.json: /bogus: unknown key (allowed: authorization, paths, watch, managers, "
+            "channels, "
             "processors, limits)",
             R"(rpmsgd.json: /paths/sysfs: expected an absolute path, got "sys")",
             "rpmsgd.json: /paths/dev: expected an absolute path, got 5",

@@ -318,12 +318,12 @@ const std::vector<InterfaceSpec>& contract() {
              {"Start", {}, {}, Async},
              {"Stop", {}, {}, Async},
              {"Restart", {}, {}, Async},
-             {"SetFirmware", {{"name", "s"}}, {}},
+             {"SetFirmware", {{"name", "s"}}, {}, Async},
              {"LoadFirmware", {{"fd", "h"}, {"name", "s"}}, {{"firmware", "s"}}, Async},
-             {"SetRecovery", {{"enabled", "b"}}, {}},
-             {"SetCoredump", {{"mode", "s"}}, {}},
+             {"SetRecovery", {{"enabled", "b"}}, {}, Async},
+             {"SetCoredump", {{"mode", "s"}}, {}, Async},
              {"Recover", {}, {}, Async},
-             {"ReadTrace", {{"index", "u"}}, {{"trace", "s"}}},
+             {"ReadTrace", {{"index", "u"}}, {{"trace", "s"}}, Async},
              {"OpenEndpoint",
               {{"name", "s"}, {"remote_address", "u"}, {"options", "a{sv}"}},
               {{"fd", "h"}, {"endpoint", "o"}, {"mtu", "u"}},
@@ -359,7 +359,7 @@ const std::vector<InterfaceSpec>& contract() {
          },
          {}},
         {"Endpoint",
-         {{"Close", {}, {}}},
+         {{"Close", {}, {}, Async}},
          {
              {"Channel", "o", Const},
              {"Processor", "o", Const},
@@ -758,12 +758,12 @@ private:
     void Start(sdbus::Result<>&&) override {}
     void Stop(sdbus::Result<>&&) override {}
     void Restart(sdbus::Result<>&&) override {}
-    void SetFirmware(const std::string&) override {}
+    void SetFirmware(sdbus::Result<>&&, std::string) override {}
     void LoadFirmware(sdbus::Result<std::string>&&, Fd, std::string) override {}
-    void SetRecovery(const bool&) override {}
-    void SetCoredump(const std::string&) override {}
+    void SetRecovery(sdbus::Result<>&&, bool) override {}
+    void SetCoredump(sdbus::Result<>&&, std::string) override {}
     void Recover(sdbus::Result<>&&) override {}
-    std::string ReadTrace(const uint32_t&) override { return {}; }
+    void ReadTrace(sdbus::Result<std::string>&&, uint32_t) override {}
     void OpenEndpoint(sdbus::Result<Fd, Path, uint32_t>&&, std::string, uint32_t,
                       Options) override {}
     std::string Id() override { return {}; }
@@ -797,7 +797,7 @@ public:
     explicit EndpointGlue(sdbus::IObject& o) : Endpoint_adaptor(o) {}
 
 private:
-    void Close() override {}
+    void Close(sdbus::Result<>&&) override {}
     Path Channel() override { return {}; }
     Path Processor() override { return {}; }
     std::string Name() override { return {}; }
