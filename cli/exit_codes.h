@@ -28,12 +28,13 @@ enum ExitCode : int {
     ExitTimeout = 9,      ///< Timeout: a wait or receive ran out of time, ping lost replies
     ExitUnavailable = 10, ///< Unavailable: processor not running, channel/endpoint gone
     ExitKernelError = 11,
-    ExitNoDaemon = 12, ///< ServiceUnknown, NoReply, Disconnected: rpmsgd or the bus unreachable
-    ExitIoError = 13,  ///< IoError: a local file, stdin/stdout or the endpoint fd failed
+    ExitNoDaemon = 12,     ///< ServiceUnknown, NoReply, Disconnected: rpmsgd or the bus unreachable
+    ExitIoError = 13,      ///< IoError: a local file, stdin/stdout or the endpoint fd failed
+    ExitNotSupported = 14, ///< NotSupported: the running kernel lacks the feature (API 1.1)
 };
 
 /// @brief What each exit code means, in order (printed by --help).
-inline constexpr std::array<std::pair<ExitCode, std::string_view>, 14> exitCodeMeanings = {{
+inline constexpr std::array<std::pair<ExitCode, std::string_view>, 15> exitCodeMeanings = {{
     {ExitOk, "success"},
     {ExitFailure, "other failure (rpmsgd Internal error, unexpected D-Bus error)"},
     {ExitUsage, "usage: unknown verb or option, missing or malformed argument"},
@@ -49,10 +50,11 @@ inline constexpr std::array<std::pair<ExitCode, std::string_view>, 14> exitCodeM
     {ExitKernelError, "kernel error: the kernel refused (the message names the file and errno)"},
     {ExitNoDaemon, "rpmsgd unreachable: not running, not answering, or no bus"},
     {ExitIoError, "I/O error: a local file, stdin/stdout, or the endpoint fd"},
+    {ExitNotSupported, "not supported: the running kernel lacks what the call needs"},
 }};
 
 /// @brief The exit code of each client ErrorCode, in the enum's order.
-inline constexpr std::array<std::pair<rpmsgd::client::ErrorCode, ExitCode>, 15> exitCodeOfError = {{
+inline constexpr std::array<std::pair<rpmsgd::client::ErrorCode, ExitCode>, 16> exitCodeOfError = {{
     {rpmsgd::client::ErrorCode::NotFound, ExitNotFound},
     {rpmsgd::client::ErrorCode::InvalidArgument, ExitInvalidArgument},
     {rpmsgd::client::ErrorCode::InvalidState, ExitInvalidState},
@@ -68,6 +70,7 @@ inline constexpr std::array<std::pair<rpmsgd::client::ErrorCode, ExitCode>, 15> 
     {rpmsgd::client::ErrorCode::Disconnected, ExitNoDaemon},
     {rpmsgd::client::ErrorCode::IoError, ExitIoError},
     {rpmsgd::client::ErrorCode::Other, ExitFailure},
+    {rpmsgd::client::ErrorCode::NotSupported, ExitNotSupported},
 }};
 
 namespace detail {
@@ -83,11 +86,11 @@ constexpr bool everyValueInOrder(const std::array<std::pair<Enum, Value>, N>& ta
 }
 } // namespace detail
 
-// In place of -Wswitch: a code added to either enum without a row here fails the build (Other
-// stays the client's last code, as client-lib/error.cpp also requires).
-static_assert(detail::everyValueInOrder(exitCodeMeanings, ExitIoError),
+// In place of -Wswitch: a code added to either enum without a row here fails the build
+// (NotSupported is the client's last code, as client-lib/error.cpp also requires).
+static_assert(detail::everyValueInOrder(exitCodeMeanings, ExitNotSupported),
               "exitCodeMeanings must describe every ExitCode, in order");
-static_assert(detail::everyValueInOrder(exitCodeOfError, rpmsgd::client::ErrorCode::Other),
+static_assert(detail::everyValueInOrder(exitCodeOfError, rpmsgd::client::ErrorCode::NotSupported),
               "exitCodeOfError must map every client ErrorCode, in order");
 
 /// @brief The exit code of an error class.

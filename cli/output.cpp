@@ -238,6 +238,10 @@ nlohmann::json toJson(const rc::Event& e) {
         j["crash_count"] = e.crashCount;
         j["coredump"] = e.coredump;
     }
+    if (e.type == rc::Event::Type::TraceLines) {
+        j["trace"] = e.traceIndex;
+        j["lines"] = e.lines;
+    }
     if (!e.path.empty()) {
         j["path"] = e.path;
     }
@@ -274,6 +278,13 @@ std::string describe(const rc::Event& e) {
     case T::DaemonStarted:
     case T::DaemonStopped:
         return s;
+    case T::TraceLines: {
+        std::string text = s + " " + e.processor + " trace" + std::to_string(e.traceIndex) + ":";
+        for (const auto& line : e.lines) {
+            text += "\n  " + line;
+        }
+        return text;
+    }
     }
     return s;
 }

@@ -150,6 +150,21 @@ std::vector<Verb> buildTable() {
          1,
          true,
          runTrace},
+        {"logs",
+         Group::Processors,
+         "PROC",
+         "print a processor's remote log (trace buffer), then follow it (-f)",
+         "Prints trace buffer 0 (or --trace INDEX) of PROC, the last N lines with -n. With -f, "
+         "then prints the lines rpmsgd reports as the remote writes them (API 1.1, "
+         "watch.trace_interval_ms), a gap as \"-- N bytes of trace lost --\", until the "
+         "processor stops or Ctrl-C. Reading the buffer needs a manager.",
+         {{"follow", 'f', "", "keep printing new lines until the processor stops"},
+          {"lines", 'n', "N", "print only the last N lines of the buffer"},
+          {"trace", 0, "INDEX", "the trace buffer (0)"}},
+         {K::Processor},
+         1,
+         true,
+         runLogs},
         {"open",
          Group::Channels,
          "CHANNEL",

@@ -39,6 +39,9 @@ int runRecv(Context& ctx, const Args& a);
 int runPing(Context& ctx, const Args& a);
 int runWait(Context& ctx, const Args& a);
 
+// verbs_logs.cpp
+int runLogs(Context& ctx, const Args& a);
+
 // verbs_monitor.cpp
 int runMonitor(Context& ctx, const Args& a);
 

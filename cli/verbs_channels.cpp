@@ -79,7 +79,9 @@ int runChannels(Context& ctx, const Args& a) {
     if (ctx.json) {
         json j = json::array();
         for (const auto& c : chans) {
-            j.push_back(toJson(c));
+            json cj = toJson(c);
+            cj["open_count"] = ctx.c().channelOpenCount(c.name, c.processor);
+            j.push_back(cj);
         }
         printJson(j);
     } else if (a.has("quiet")) {
@@ -87,10 +89,11 @@ int runChannels(Context& ctx, const Args& a) {
             outLine(c.name);
         }
     } else {
-        Table t({"NAME", "PROCESSOR", "ADDRESS", "MTU", "ENDPOINTS", "DEVICE"});
+        Table t({"NAME", "PROCESSOR", "ADDRESS", "MTU", "ENDPOINTS", "OPENS", "DEVICE"});
         for (const auto& c : chans) {
             t.add({c.name, c.processor, std::to_string(c.remoteAddress), std::to_string(c.mtu),
-                   std::to_string(c.endpoints), c.device});
+                   std::to_string(c.endpoints),
+                   std::to_string(ctx.c().channelOpenCount(c.name, c.processor)), c.device});
         }
         t.print(ctx.style);
     }

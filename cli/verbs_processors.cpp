@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <ctime>
 #include <utility>
 
 namespace rpmsgctl {
@@ -18,15 +19,40 @@ namespace {
 namespace rc = rpmsgd::client;
 using json = nlohmann::json;
 
+// The processor as JSON with its API 1.1 counters.
+json withCounters(Context& ctx, const rc::ProcessorInfo& p) {
+    json j = toJson(p);
+    const auto counters = ctx.c().processorCounters(p.id);
+    j["start_count"] = counters.startCount;
+    j["running_since_us"] = counters.runningSince;
+    return j;
+}
+
+// "2026-12-07 22:35:37" in local time, "-" for 0.
+std::string localTime(uint64_t micros) {
+    if (micros == 0) {
+        return "-";
+    }
+    const time_t t = static_cast<time_t>(micros / 1000000);
+    tm local{};
+    char buf[32];
+    if (!localtime_r(&t, &local) || !strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &local)) {
+        return std::to_string(micros) + " us";
+    }
+    return buf;
+}
+
 void printProcessorTable(Context& ctx, const std::vector<rc::ProcessorInfo>& procs) {
-    Table t({"ID", "NAME", "STATE", "FIRMWARE", "CRASHES", "CHANNELS"});
+    Table t({"ID", "NAME", "STATE", "FIRMWARE", "CRASHES", "STARTS", "CHANNELS"});
     for (const auto& p : procs) {
-        std::vector<std::string> cells = {p.id,
-                                          p.name,
-                                          p.state,
-                                          orDash(p.firmware),
-                                          std::to_string(p.crashCount),
-                                          orDash(joined(p.channels))};
+        std::vector<std::string> cells = {
+            p.id,
+            p.name,
+            p.state,
+            orDash(p.firmware),
+            std::to_string(p.crashCount),
+            std::to_string(ctx.c().processorCounters(p.id).startCount),
+            orDash(joined(p.channels))};
         std::vector<std::string> styled = cells;
         styled[2] = ctx.style.state(p.state);
         if (p.crashCount > 0) {
@@ -44,14 +70,16 @@ bool isUp(const rc::ProcessorInfo& p) {
 
 int printSummary(Context& ctx) {
     const std::string version = ctx.c().daemonVersion();
+    const std::string api = ctx.c().apiVersion();
     const auto procs = ctx.c().processors();
     const auto chans = ctx.c().channels();
     if (ctx.json) {
         json j = {{"daemon_version", version},
+                  {"api_version", api},
                   {"processors", json::array()},
                   {"channels", json::array()}};
         for (const auto& p : procs) {
-            j["processors"].push_back(toJson(p));
+            j["processors"].push_back(withCounters(ctx, p));
         }
         for (const auto& c : chans) {
             j["channels"].push_back(toJson(c));
@@ -63,7 +91,7 @@ int printSummary(Context& ctx) {
         std::count_if(procs.begin(), procs.end(), [](const auto& p) { return isUp(p); });
     outLine(ctx.style.bold("rpmsgd " + version) + ": " + std::to_string(procs.size()) +
             " processors (" + std::to_string(up) + " running), " + std::to_string(chans.size()) +
-            " channels");
+            " channels, API " + api);
     if (!procs.empty()) {
         out("\n");
         printProcessorTable(ctx, procs);
@@ -90,7 +118,7 @@ int runList(Context& ctx, const Args& a) {
     if (ctx.json) {
         json j = json::array();
         for (const auto& p : procs) {
-            j.push_back(toJson(p));
+            j.push_back(withCounters(ctx, p));
         }
         printJson(j);
     } else if (a.has("quiet")) {
@@ -110,10 +138,12 @@ int runStatus(Context& ctx, const Args& a) {
     const auto p = ctx.c().processor(a.positional()[0]);
     const auto chans = ctx.c().channels(p.id);
     if (ctx.json) {
-        json j = toJson(p);
+        json j = withCounters(ctx, p);
         j["channel_details"] = json::array();
         for (const auto& c : chans) {
-            j["channel_details"].push_back(toJson(c));
+            json cj = toJson(c);
+            cj["open_count"] = ctx.c().channelOpenCount(c.name, p.id);
+            j["channel_details"].push_back(cj);
         }
         printJson(j);
         return ExitOk;
@@ -128,6 +158,9 @@ int runStatus(Context& ctx, const Args& a) {
     row("Recovery", p.recovery);
     row("Coredump", p.coredump);
     row("Crashes", p.crashCount > 0 ? ctx.style.red(std::to_string(p.crashCount)) : "0");
+    const auto counters = ctx.c().processorCounters(p.id);
+    row("Starts", std::to_string(counters.startCount));
+    row("Up since", localTime(counters.runningSince));
     row("Last error", p.lastError.empty() ? "-" : ctx.style.red(p.lastError));
     row("Last core", orDash(p.lastCoredump));
     if (chans.empty()) {
@@ -135,9 +168,10 @@ int runStatus(Context& ctx, const Args& a) {
     }
     for (size_t i = 0; i < chans.size(); ++i) {
         const auto& c = chans[i];
-        row(i == 0 ? "Channels" : "", c.name + " (address " + std::to_string(c.remoteAddress) +
-                                          ", mtu " + std::to_string(c.mtu) + ", " +
-                                          std::to_string(c.endpoints) + " endpoints)");
+        row(i == 0 ? "Channels" : "",
+            c.name + " (address " + std::to_string(c.remoteAddress) + ", mtu " +
+                std::to_string(c.mtu) + ", " + std::to_string(c.endpoints) + " endpoints, " +
+                std::to_string(ctx.c().channelOpenCount(c.name, p.id)) + " opens)");
     }
     row("Object", ctx.style.dim(p.path));
     return ExitOk;

@@ -43,8 +43,9 @@ public:
     ~ProcessorProxy() { unregisterProxy(); }
 
 private:
-    // Crashed reaches the event handler through the Client's own signal match.
+    // Crashed and TraceLines reach the event handler through the Client's own signal match.
     void onCrashed(const uint32_t&, const std::string&) override {}
+    void onTraceLines(const uint32_t&, const std::vector<std::string>&) override {}
 };
 
 class ChannelProxy : public sdbus::ProxyInterfaces<org::rpmsgd::Broker1::Channel_proxy> {
@@ -72,6 +73,9 @@ std::string text(const sdbus::Variant& v) {
     }
     if (v.containsValueOfType<uint32_t>()) {
         return std::to_string(v.get<uint32_t>());
+    }
+    if (v.containsValueOfType<uint64_t>()) {
+        return std::to_string(v.get<uint64_t>());
     }
     if (v.containsValueOfType<bool>()) {
         return v.get<bool>() ? "true" : "false";
@@ -164,6 +168,8 @@ const char* eventTypeName(Event::Type type) noexcept {
         return "DaemonStarted";
     case Event::Type::DaemonStopped:
         return "DaemonStopped";
+    case Event::Type::TraceLines:
+        return "TraceLines";
     }
     return "Unknown";
 }
@@ -405,12 +411,17 @@ struct Client::Impl {
                     e.value = text(v);
                     emit(e);
                 }
-            } else if (member == "Crashed") {
+            } else if (member == "Crashed" || member == "TraceLines") {
                 Event e;
-                e.type = Event::Type::Crashed;
                 e.path = path;
                 e.processor = processorIdOf(path);
-                msg >> e.crashCount >> e.coredump;
+                if (member == "Crashed") {
+                    e.type = Event::Type::Crashed;
+                    msg >> e.crashCount >> e.coredump;
+                } else {
+                    e.type = Event::Type::TraceLines;
+                    msg >> e.traceIndex >> e.lines;
+                }
                 emit(e);
             } else if (member == "NameOwnerChanged") {
                 std::string name, oldOwner, newOwner;
@@ -471,6 +482,21 @@ Client& Client::operator=(Client&&) noexcept = default;
 
 std::string Client::daemonVersion() {
     return guarded([&] { return impl_->managerProxy().Version(); });
+}
+
+std::string Client::apiVersion() {
+    return guarded([&] {
+        try {
+            return impl_->managerProxy().ApiVersion();
+        } catch (const sdbus::Error& e) {
+            // A 1.0 daemon: the property does not exist (sd-bus says UnknownProperty).
+            if (e.getName() == "org.freedesktop.DBus.Error.UnknownProperty" ||
+                e.getName() == "org.freedesktop.DBus.Error.InvalidArgs") {
+                return std::string("1.0");
+            }
+            throw;
+        }
+    });
 }
 
 std::vector<ProcessorInfo> Client::processors() {
@@ -554,6 +580,21 @@ void Client::recover(const std::string& processor) {
 
 std::string Client::trace(const std::string& processor, std::uint32_t index) {
     return guarded([&] { return impl_->processorProxy(processor).ReadTrace(index); });
+}
+
+ProcessorCounters Client::processorCounters(const std::string& processor) {
+    return guarded([&] {
+        auto& proxy = impl_->processorProxy(processor);
+        ProcessorCounters c;
+        c.startCount = proxy.StartCount();
+        c.runningSince = proxy.RunningSince();
+        return c;
+    });
+}
+
+std::uint32_t Client::channelOpenCount(const std::string& name, const std::string& processor) {
+    const ChannelInfo info = channel(name, processor);
+    return guarded([&] { return ChannelProxy(impl_->conn(), info.path).OpenCount(); });
 }
 
 std::vector<ChannelInfo> Client::channels(const std::string& processor) {

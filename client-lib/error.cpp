@@ -14,12 +14,22 @@ namespace rpmsgd::client {
 
 namespace {
 
-// The daemon's codes come first in the client's enum, in the same order (client_unit_test checks
-// each by name), so one cast converts them and the table in dbus/errors.cpp stays the only place
-// that names them.
-constexpr auto daemonCodes = rpmsgd::allErrorCodes.size();
+// The daemon's API 1.0 codes come first in the client's enum, in the same order (client_unit_test
+// checks each by name), so one cast converts them and the table in dbus/errors.cpp stays the only
+// place that names them. Codes the daemon gained later (NotSupported) follow the client's own,
+// so that no value of library version 1.0 changes.
+constexpr auto daemonCodes = static_cast<std::size_t>(rpmsgd::ErrorCode::NotSupported);
 static_assert(daemonCodes == static_cast<std::size_t>(ErrorCode::ServiceUnknown),
-              "the client's ErrorCode must start with every rpmsgd::ErrorCode, in its order");
+              "the client's ErrorCode must start with every API 1.0 rpmsgd::ErrorCode, in order");
+static_assert(rpmsgd::allErrorCodes.size() == daemonCodes + 1 &&
+                  ErrorCode::NotSupported ==
+                      static_cast<ErrorCode>(static_cast<std::size_t>(ErrorCode::Other) + 1),
+              "a daemon code added after API 1.0 needs its place after Other");
+
+ErrorCode fromDaemon(rpmsgd::ErrorCode code) noexcept {
+    return code == rpmsgd::ErrorCode::NotSupported ? ErrorCode::NotSupported
+                                                   : static_cast<ErrorCode>(code);
+}
 
 // The bus's own errors a client meets (sd-bus maps errno values onto some of these names).
 constexpr std::pair<std::string_view, ErrorCode> busErrors[] = {
@@ -50,6 +60,9 @@ static_assert(daemonCodes + clientCodeNames.size() ==
 } // namespace
 
 const char* errorCodeName(ErrorCode code) noexcept {
+    if (code == ErrorCode::NotSupported) {
+        return rpmsgd::errorCodeString(rpmsgd::ErrorCode::NotSupported);
+    }
     const auto i = static_cast<std::size_t>(code);
     if (i < daemonCodes) {
         return rpmsgd::errorCodeString(static_cast<rpmsgd::ErrorCode>(i));
@@ -59,7 +72,7 @@ const char* errorCodeName(ErrorCode code) noexcept {
 
 ErrorCode errorCodeFromDBusName(std::string_view name) noexcept {
     if (auto code = rpmsgd::errorCodeFromName(name)) {
-        return static_cast<ErrorCode>(*code);
+        return fromDaemon(*code);
     }
     for (const auto& [busName, code] : busErrors) {
         if (name == busName) {

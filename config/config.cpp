@@ -409,13 +409,28 @@ private:
     }
 
     void watch(const Json& v, const std::string& pointer, Watch& out) {
-        if (!object(v, pointer, {"mode", "poll_interval_ms", "state_interval_ms"})) {
+        if (!object(v, pointer,
+                    {"mode", "poll_interval_ms", "state_interval_ms", "trace_interval_ms"})) {
             return;
         }
         choice(v, pointer, "mode", {{"udev", WatchMode::Udev}, {"poll", WatchMode::Poll}},
                out.mode);
         integer(v, pointer, "poll_interval_ms", MinIntervalMs, MaxIntervalMs, out.pollIntervalMs);
         integer(v, pointer, "state_interval_ms", MinIntervalMs, MaxIntervalMs, out.stateIntervalMs);
+        // 0 turns following off; otherwise the same range as the other intervals.
+        if (const Json* t = member(v, "trace_interval_ms")) {
+            const bool whole =
+                t->is_number_unsigned() || (t->is_number_integer() && t->get<int64_t>() >= 0);
+            const uint64_t n = whole ? t->get<uint64_t>() : 0;
+            if (!whole || (n != 0 && (n < MinIntervalMs || n > MaxIntervalMs))) {
+                expected(child(pointer, "trace_interval_ms"),
+                         cat("0 (not followed) or an integer from ", std::to_string(MinIntervalMs),
+                             " to ", std::to_string(MaxIntervalMs)),
+                         *t);
+            } else {
+                out.traceIntervalMs = static_cast<uint32_t>(n);
+            }
+        }
     }
 
     void managers(const Json& v, const std::string& pointer, Managers& out) {

@@ -35,6 +35,7 @@ struct Watch {
     WatchMode mode = WatchMode::Udev;
     uint32_t pollIntervalMs = 1000;  ///< rescan period in Poll mode
     uint32_t stateIntervalMs = 1000; ///< how often each processor's `state` is read (both modes)
+    uint32_t traceIntervalMs = 1000; ///< how often running processors' traces are read; 0 = off
     bool operator==(const Watch&) const = default;
 };
 

@@ -62,4 +62,9 @@ uint32_t ChannelObject::Endpoints() {
     return it == svc_.registry().channels().end() ? 0 : it->second.endpoints;
 }
 
+uint32_t ChannelObject::OpenCount() {
+    auto it = svc_.registry().channels().find(key_);
+    return it == svc_.registry().channels().end() ? 0 : it->second.openCount;
+}
+
 } // namespace rpmsgd

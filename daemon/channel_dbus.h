@@ -38,6 +38,7 @@ private:
     std::string Device() override { return key_; }
     uint32_t Mtu() override { return mtu_; }
     uint32_t Endpoints() override;
+    uint32_t OpenCount() override;
 
     DbusService& svc_;
     std::string key_, name_, processor_;

@@ -262,4 +262,12 @@ void DbusService::crashed(const Processor& p, uint32_t count, const std::string&
     }
 }
 
+void DbusService::traceLines(const Processor& p, unsigned index,
+                             const std::vector<std::string>& lines) {
+    auto it = processors_.find(p.id);
+    if (it != processors_.end()) {
+        it->second->traceLines(index, lines);
+    }
+}
+
 } // namespace rpmsgd

@@ -71,6 +71,8 @@ public:
     void endpointAdded(const Endpoint&) override;
     void endpointRemoved(const Endpoint&) override;
     void crashed(const Processor&, uint32_t count, const std::string& coredump) override;
+    void traceLines(const Processor&, unsigned index,
+                    const std::vector<std::string>& lines) override;
 
     // For the objects.
     Registry& registry() { return *registry_; }

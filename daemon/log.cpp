@@ -63,7 +63,10 @@ void setMaxLevel(Level level) {
     maxLevel = level;
 }
 
-void write(Level level, const std::string& message, Fields fields) {
+namespace {
+
+void send(const char* identifier, Level level, const std::string& message, Fields fields,
+          bool remote) {
     if (int(level) > int(maxLevel)) {
         return;
     }
@@ -72,7 +75,7 @@ void write(Level level, const std::string& message, Fields fields) {
         items.reserve(fields.size() + 3);
         items.push_back("MESSAGE=" + message);
         items.push_back("PRIORITY=" + std::to_string(int(level)));
-        items.push_back("SYSLOG_IDENTIFIER=rpmsgd");
+        items.push_back(std::string("SYSLOG_IDENTIFIER=") + identifier);
         for (const Field& f : fields) {
             items.push_back(std::string(f.key) + "=" + std::string(f.value));
         }
@@ -85,9 +88,13 @@ void write(Level level, const std::string& message, Fields fields) {
             return;
         }
     }
-    std::string line = "rpmsgd[";
-    line += levelName(level);
-    line += "]: ";
+    std::string line = identifier;
+    if (!remote) {
+        line += '[';
+        line += levelName(level);
+        line += ']';
+    }
+    line += ": ";
     line += message;
     if (fields.size() != 0) {
         line += " (";
@@ -103,6 +110,16 @@ void write(Level level, const std::string& message, Fields fields) {
     }
     line += '\n';
     fputs(line.c_str(), stderr);
+}
+
+} // namespace
+
+void write(Level level, const std::string& message, Fields fields) {
+    send("rpmsgd", level, message, fields, false);
+}
+
+void remote(const std::string& line, Fields fields) {
+    send("rpmsgd-remote", Level::Info, line, fields, true);
 }
 
 } // namespace rpmsgd::log

@@ -39,6 +39,11 @@ inline void debug(const std::string& m, Fields f = {}) {
     write(Level::Debug, m, f);
 }
 
+/// @brief Logs one line a remote processor wrote (its trace), as SYSLOG_IDENTIFIER=rpmsgd-remote
+///        at level Info with @p fields (the caller names them in full, e.g. RPMSGD_PROCESSOR);
+///        on stderr as "rpmsgd-remote: <line> (FIELDS)".
+void remote(const std::string& line, Fields fields);
+
 /// @brief Messages above this level are dropped (default Info; RPMSGD_DEBUG=1 enables Debug).
 void setMaxLevel(Level level);
 

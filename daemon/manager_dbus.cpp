@@ -159,4 +159,8 @@ std::string ManagerObject::Version() {
     return RPMSGD_VERSION;
 }
 
+std::string ManagerObject::ApiVersion() {
+    return std::string(apiVersion);
+}
+
 } // namespace rpmsgd

@@ -54,6 +54,7 @@ private:
                         std::string processor, uint32_t timeout_ms) override;
     void Reload(sdbus::Result<>&& result) override;
     std::string Version() override;
+    std::string ApiVersion() override;
 
     void wait(const WaitCall::Ptr& call, const std::string& sender, const std::string& name,
               const std::string& processor, uint32_t timeoutMs);

@@ -214,6 +214,14 @@ uint32_t ProcessorObject::CrashCount() {
     return guarded([&] { return p().crashCount; });
 }
 
+uint32_t ProcessorObject::StartCount() {
+    return guarded([&] { return p().startCount; });
+}
+
+uint64_t ProcessorObject::RunningSince() {
+    return guarded([&] { return p().runningSince; });
+}
+
 std::string ProcessorObject::LastError() {
     return guarded([&] { return p().lastError; });
 }

@@ -27,6 +27,9 @@ public:
     ~ProcessorObject();
     void changed(const std::vector<std::string>& props);
     void crashed(uint32_t count, const std::string& core) { emitCrashed(count, core); }
+    void traceLines(uint32_t index, const std::vector<std::string>& lines) {
+        emitTraceLines(index, lines);
+    }
 
 private:
     using Lifecycle = void (Registry::*)(const std::string&, Registry::Done);
@@ -57,6 +60,8 @@ private:
     std::string Coredump() override;
     std::vector<sdbus::ObjectPath> Channels() override;
     uint32_t CrashCount() override;
+    uint32_t StartCount() override;
+    uint64_t RunningSince() override;
     std::string LastError() override;
     std::string LastCoredump() override;
 

@@ -7,12 +7,19 @@
 #include "dbus/errors.h"
 #include "log.h"
 
+#include <ctime>
 #include <utility>
 
 namespace rpmsgd {
 
 std::string describe(const Processor& p) {
     return describeProcessor(p.id, p.name);
+}
+
+uint64_t realtimeMicros() {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return uint64_t(ts.tv_sec) * 1000000u + uint64_t(ts.tv_nsec) / 1000u;
 }
 
 Registry::Registry(KernelPort& kernel, RegistryObserver& observer, Policy policy, Store& store,

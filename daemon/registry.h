@@ -14,12 +14,14 @@
 //   registry_crash.cpp      crashes, coredumps and the daemon's restart policy
 //   registry_lifecycle.cpp  start, stop, recover, firmware, recovery and coredump settings
 //   registry_endpoints.cpp  endpoint leases: open, close, and the one way they end
+//   registry_trace.cpp      following the running processors' trace buffers
 
 #include "common/rpmsg_abi.h"
 #include "common/states.h"
 #include "kernel_port.h"
 #include "policy.h"
 #include "store.h"
+#include "trace_diff.h"
 #include "worker.h"
 
 #include <cstdint>
@@ -45,6 +47,8 @@ struct Processor {
     std::optional<CoredumpMode> coredump; ///< nullopt: this kernel has no `coredump` attribute
     bool remoteproc = true;
     uint32_t crashCount = 0;
+    uint32_t startCount = 0;   ///< boots seen since the daemon started (API 1.1 StartCount)
+    uint64_t runningSince = 0; ///< CLOCK_REALTIME µs when it last became up; 0 while not up
     std::string lastError, lastCoredump;
     std::string ctrl;                  ///< rpmsg_ctrlN while it has one
     uint64_t ctrlInstance = 0;         ///< which instance of it (see CtrlSnapshot)
@@ -59,6 +63,9 @@ struct Processor {
 /// @brief How messages and logs name a processor: "remoteproc0 (m4)".
 std::string describe(const Processor& p);
 
+/// @brief CLOCK_REALTIME in microseconds (Processor.runningSince).
+uint64_t realtimeMicros();
+
 struct Channel {
     std::string key; ///< bus device name, unique
     std::string name;
@@ -66,6 +73,7 @@ struct Channel {
     uint32_t remoteAddress = 0;
     uint32_t mtu = rpmsg::Mtu;
     uint32_t endpoints = 0;
+    uint32_t openCount = 0; ///< successful Opens since the daemon started (API 1.1 OpenCount)
 };
 
 struct Endpoint {
@@ -94,6 +102,9 @@ public:
     virtual void endpointAdded(const Endpoint&) = 0;
     virtual void endpointRemoved(const Endpoint&) = 0;
     virtual void crashed(const Processor&, uint32_t count, const std::string& coredump) = 0;
+    /// @brief New lines in trace buffer @p index of a running processor (API 1.1).
+    virtual void traceLines(const Processor&, unsigned /*index*/,
+                            const std::vector<std::string>& /*lines*/) {}
 };
 
 struct OpenOptions {
@@ -170,6 +181,12 @@ public:
     void setCoredump(const std::string& id, CoredumpMode mode);
     std::string readTrace(const std::string& id, unsigned index);
 
+    // --- trace buffers (registry_trace.cpp) ---
+    /// @brief Reads the trace buffers of every running processor once and reports the lines
+    /// written since the last call (observer and journal). Buffers of a processor first seen up
+    /// (its boot not seen) start after what they held then; after a boot, from the start.
+    void followTraces();
+
     // --- endpoints (registry_endpoints.cpp) ---
     // The caller was authorised (Action::openChannel, openEndpoint, closeEndpoint); @p owner
     // holds the lease and is counted against limits.endpoints_per_client.
@@ -197,6 +214,9 @@ private:
     void updateProcessor(Processor& p, const ProcessorSnapshot& s);
     void updateCtrl(Processor& p, const std::string& ctrl, uint64_t instance);
     void refreshState(Processor& p, ProcessorState state);
+    /// @brief A boot the daemon saw (start, recovery, restart, attach): counts it and restarts
+    /// the RunningSince clock; @p also are properties to announce with them.
+    void bootSeen(Processor& p, std::vector<std::string> also);
     void updateChannels(const std::vector<ChannelSnapshot>& chans,
                         const std::set<std::string>& seenProcs);
     void removeProcessors(const std::set<std::string>& seenProcs);
@@ -240,6 +260,8 @@ private:
     };
     std::map<std::string, OverdueWrite> overdue_;
     uint64_t writeSerial_ = 0;
+    /// processor id -> trace buffer index -> what was read of it (registry_trace.cpp)
+    std::map<std::string, std::map<unsigned, TraceDiff>> traces_;
 };
 
 } // namespace rpmsgd

@@ -92,7 +92,8 @@ OpenResult Registry::createEndpoint(const Caller& owner, const Processor& p,
     if (!channelKey.empty()) {
         auto& ch = channels_[channelKey];
         ++ch.endpoints;
-        observer_.channelChanged(ch, {"Endpoints"});
+        ++ch.openCount;
+        observer_.channelChanged(ch, {"Endpoints", "OpenCount"});
     }
     observer_.endpointAdded(added);
     log::info("Endpoint " + std::to_string(n) + " (" + opened.device + ") opened on " + label +

@@ -75,6 +75,9 @@ void Registry::addProcessor(const ProcessorSnapshot& s, const std::string& ctrl,
     p.remoteproc = s.remoteproc;
     p.ctrl = ctrl;
     p.ctrlInstance = instance;
+    // Up before rpmsgd saw it: the boot was not seen (StartCount stays 0); running since, as far
+    // as rpmsgd can tell, now.
+    p.runningSince = isUp(p.state) ? realtimeMicros() : 0;
     Processor& ref = processors_.insert_or_assign(s.id, std::move(p)).first->second;
     log::info("Found processor " + describe(ref) + ", state " + std::string(toString(ref.state)),
               {{"PROCESSOR", ref.id}});
@@ -125,8 +128,9 @@ void Registry::updateCtrl(Processor& p, const std::string& ctrl, uint64_t instan
     }
     if (rebuiltWhileRunning && p.state == ProcessorState::Running && !p.inCrash) {
         // Stop and recovery both tear the tree down; seeing it rebuilt while the state stayed
-        // `running` means a crash the state poll was too slow to see.
+        // `running` means a crash the state poll was too slow to see, and a boot after it.
         crashSeen(p, "the remote crashed and the kernel recovered it");
+        bootSeen(p, {});
     }
     log::debug("Control device of " + p.id + " changed from '" + old + "' to '" + ctrl + "'");
 }
@@ -134,7 +138,14 @@ void Registry::updateCtrl(Processor& p, const std::string& ctrl, uint64_t instan
 void Registry::refreshState(Processor& p, ProcessorState state) {
     const ProcessorState old = p.state;
     p.state = state;
-    observer_.processorChanged(p, {"State"});
+    if (isUp(state) && !isUp(old)) {
+        bootSeen(p, {"State"});
+    } else if (!isUp(state) && isUp(old)) {
+        p.runningSince = 0;
+        observer_.processorChanged(p, {"State", "RunningSince"});
+    } else {
+        observer_.processorChanged(p, {"State"});
+    }
     const std::string word(toString(state));
     log::info("Processor " + describe(p) + " is " + word + " (was " + std::string(toString(old)) +
                   ")",
@@ -142,6 +153,15 @@ void Registry::refreshState(Processor& p, ProcessorState state) {
     if (state == ProcessorState::Crashed && old != ProcessorState::Crashed && !p.inCrash) {
         crashSeen(p, "the remote crashed");
     }
+}
+
+void Registry::bootSeen(Processor& p, std::vector<std::string> also) {
+    ++p.startCount;
+    p.runningSince = realtimeMicros();
+    traces_.erase(p.id); // a new boot: its trace buffers start afresh
+    also.push_back("StartCount");
+    also.push_back("RunningSince");
+    observer_.processorChanged(p, also);
 }
 
 void Registry::updateChannels(const std::vector<ChannelSnapshot>& chans,

@@ -122,6 +122,7 @@ public:
             // Only now: an autostarted remote's first announcements reach published objects.
             registry_->enableProcessorPolicies();
             startWatching();
+            followTraces();
             sd_notify(0, "READY=1\nSTATUS=Brokering remote processors");
             log::info(std::string("rpmsgd ") + RPMSGD_VERSION + " ready on the bus as " + BusName);
 
@@ -133,6 +134,7 @@ public:
                 rc = r == 0 ? 0 : 1;
             }
             sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
+            traceTimer_.cancel();
             watcher_.reset();
             registry_->endAll();
             service_->clear();
@@ -229,6 +231,23 @@ private:
         }
     }
 
+    /// One timer for every processor's trace buffers: reads them all every
+    /// watch.trace_interval_ms (none when 0).
+    void followTraces() {
+        traceTimer_.cancel();
+        if (cfg_.watch.traceIntervalMs == 0) {
+            return;
+        }
+        traceTimer_ = scheduler_->after(cfg_.watch.traceIntervalMs, [this] {
+            try {
+                registry_->followTraces();
+            } catch (const std::exception& e) {
+                log::warning(std::string("Failed to follow trace buffers, ignoring: ") + e.what());
+            }
+            followTraces();
+        });
+    }
+
     /// Re-reads the config; returns "" or the reason it was refused (the old one stays).
     std::string reload() {
         sd_notify(0, "RELOADING=1\nSTATUS=Reloading the configuration");
@@ -252,6 +271,7 @@ private:
                 log::warning(w);
             }
             startWatching();
+            followTraces();
             log::info("Configuration reloaded from " + configFile_);
         }
         sd_notify(0, "READY=1\nSTATUS=Brokering remote processors");
@@ -280,6 +300,7 @@ private:
     std::unique_ptr<Worker> worker_;
     std::unique_ptr<Registry> registry_;
     std::unique_ptr<Watcher> watcher_;
+    Timer traceTimer_;
 };
 
 } // namespace

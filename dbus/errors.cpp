@@ -29,6 +29,7 @@ constexpr ErrorEntry errorTable[] = {
     {ErrorCode::KernelError, "KernelError", "org.rpmsgd.Broker1.Error.KernelError"},
     {ErrorCode::Internal, "Internal", "org.rpmsgd.Broker1.Error.Internal"},
     {ErrorCode::AccessDenied, "AccessDenied", "org.freedesktop.DBus.Error.AccessDenied"},
+    {ErrorCode::NotSupported, "NotSupported", "org.rpmsgd.Broker1.Error.NotSupported"},
 };
 
 constexpr bool tableMatchesEnum() {
@@ -152,6 +153,9 @@ Error Error::internal(const std::string& message) {
 }
 Error Error::accessDenied(const std::string& message) {
     return {ErrorCode::AccessDenied, message};
+}
+Error Error::notSupported(const std::string& message) {
+    return {ErrorCode::NotSupported, message};
 }
 
 } // namespace rpmsgd

@@ -27,15 +27,19 @@ enum class ErrorCode {
     KernelError,     ///< the kernel refused; the message names the file and the errno
     Internal,        ///< a bug or an unexpected failure inside the daemon
     AccessDenied,    ///< the caller is not allowed to do this
+    NotSupported,    ///< the running kernel lacks what the call needs (API 1.1)
 };
 
 /// @brief Every ErrorCode, in declaration order (for iteration and tests).
-inline constexpr std::array<ErrorCode, 10> allErrorCodes = {
+inline constexpr std::array<ErrorCode, 11> allErrorCodes = {
     ErrorCode::NotFound,        ErrorCode::InvalidArgument, ErrorCode::InvalidState,
     ErrorCode::InvalidFirmware, ErrorCode::LimitExceeded,   ErrorCode::Timeout,
     ErrorCode::Unavailable,     ErrorCode::KernelError,     ErrorCode::Internal,
-    ErrorCode::AccessDenied,
+    ErrorCode::AccessDenied,    ErrorCode::NotSupported,
 };
+
+/// @brief The version of the D-Bus API this build implements (Manager.ApiVersion).
+inline constexpr std::string_view apiVersion = "1.1";
 
 /// @brief Prefix of rpmsgd's own D-Bus error names.
 inline constexpr std::string_view errorNamePrefix = "org.rpmsgd.Broker1.Error.";
@@ -90,6 +94,8 @@ public:
     static Error internal(const std::string& message);
     /// @brief AccessDenied.
     static Error accessDenied(const std::string& message);
+    /// @brief NotSupported: @p message names the kernel feature and the kernel.
+    static Error notSupported(const std::string& message);
 
 private:
     ErrorCode code_;

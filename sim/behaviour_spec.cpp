@@ -21,6 +21,7 @@ using nlohmann::json;
 using rpmsgd::json_path::child;
 
 constexpr uint32_t MaxBootMs = 600000;
+constexpr uint32_t MaxTraceEveryMs = 3600000; // an hour
 constexpr uint32_t MaxConsumeEveryMs = 600000;
 constexpr uint32_t MaxRateHz = 10000;
 constexpr uint32_t DefaultRateHz = 10;
@@ -215,7 +216,9 @@ ImageSpec parseImage(const json& value, const std::string& path) {
 
 BehaviourSpec parseRoot(const json& root) {
     const std::string path;
-    expectObject(root, path, {"boot_ms", "services", "trace", "crash_after_messages", "image"});
+    expectObject(
+        root, path,
+        {"boot_ms", "services", "trace", "trace_every_ms", "crash_after_messages", "image"});
     BehaviourSpec spec;
     if (auto it = root.find("boot_ms"); it != root.end()) {
         spec.bootMs = unsignedValue(*it, "/boot_ms", 0, MaxBootMs);
@@ -245,6 +248,9 @@ BehaviourSpec parseRoot(const json& root) {
         for (size_t i = 0; i < it->size(); ++i) {
             spec.trace.push_back(stringValue((*it)[i], child("/trace", i)));
         }
+    }
+    if (auto it = root.find("trace_every_ms"); it != root.end()) {
+        spec.traceEveryMs = unsignedValue(*it, "/trace_every_ms", 0, MaxTraceEveryMs);
     }
     if (auto it = root.find("crash_after_messages"); it != root.end()) {
         spec.crashAfterMessages = unsignedValue(*it, "/crash_after_messages", 0, 0xFFFFFFFFu);
@@ -313,10 +319,13 @@ std::string behaviourToJson(const BehaviourSpec& spec) {
         }
         services.push_back(std::move(service));
     }
-    const json root = {{"boot_ms", spec.bootMs},
-                       {"services", std::move(services)},
-                       {"trace", spec.trace},
-                       {"crash_after_messages", spec.crashAfterMessages}};
+    json root = {{"boot_ms", spec.bootMs},
+                 {"services", std::move(services)},
+                 {"trace", spec.trace},
+                 {"crash_after_messages", spec.crashAfterMessages}};
+    if (spec.traceEveryMs) {
+        root["trace_every_ms"] = spec.traceEveryMs;
+    }
     // Strings came from parsed (valid UTF-8) JSON; replace keeps a hand-built spec from throwing.
     return root.dump(-1, ' ', false, json::error_handler_t::replace);
 }

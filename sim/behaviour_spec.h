@@ -37,6 +37,9 @@ struct BehaviourSpec {
     std::vector<ServiceSpec> services;
     std::vector<std::string> trace;
     uint32_t crashAfterMessages = 0; ///< 0 = never
+    /// every this many ms after boot, write "trace line N" (N = 1, 2, ...) to the trace buffer;
+    /// 0 = never. The buffer is a ring, so a live log wraps it.
+    uint32_t traceEveryMs = 0;
     ImageSpec image;
 };
 

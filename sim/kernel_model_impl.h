@@ -258,8 +258,9 @@ struct Processor : std::enable_shared_from_this<Processor> {
     std::optional<fw::Image> image;  // the resource table in effect (table_ptr)
     std::vector<uint8_t> imageBytes; // the loaded firmware (for coredumps)
     BehaviourSpec behaviour;
-    std::string traceBuf;
+    std::string traceBuf; ///< the trace buffer's memory (traceLen bytes once written)
     uint32_t traceLen = 0;
+    uint32_t tracePos = 0; ///< where the firmware writes next (writeTraceRing)
     std::shared_ptr<Vdev> vdev;
     std::weak_ptr<Devcd> pendingDump;
     bool stalled = false;

@@ -61,8 +61,19 @@ void RemoteEngine::start() {
                 streamTick(addr);
             }
         }
+        if (spec_.traceEveryMs) {
+            traceTimer_ = scheduler_.after(spec_.traceEveryMs, [this] { traceTick(); });
+        }
         drainBacklog();
     });
+}
+
+void RemoteEngine::traceTick() {
+    if (halted_) {
+        return; // a crashed firmware writes nothing
+    }
+    transport_.trace("trace line " + std::to_string(++traceLines_));
+    traceTimer_ = scheduler_.after(spec_.traceEveryMs, [this] { traceTick(); });
 }
 
 void RemoteEngine::receive(uint32_t src, uint32_t dst, std::span<const uint8_t> payload,
@@ -186,6 +197,7 @@ void RemoteEngine::resume() {
 void RemoteEngine::halt() {
     halted_ = true;
     bootTimer_.cancel();
+    traceTimer_.cancel();
     for (auto& [addr, svc] : services_) {
         svc.timer.cancel();
     }

@@ -10,6 +10,7 @@
 #include "behaviour_spec.h"
 #include "common/rpmsg_abi.h"
 #include "scheduler.h"
+#include "trace_ring.h"
 
 #include <cstdint>
 #include <deque>
@@ -17,6 +18,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rpmsgsim {
@@ -103,6 +105,7 @@ private:
     void drainBacklog();
     void sinkTick(uint32_t addr);
     void streamTick(uint32_t addr);
+    void traceTick();
 
     BehaviourSpec spec_;
     Scheduler& scheduler_;
@@ -110,6 +113,8 @@ private:
     std::map<uint32_t, Service> services_;
     std::deque<Held> backlog_;
     Timer bootTimer_;
+    Timer traceTimer_;
+    uint64_t traceLines_ = 0;
     bool booted_ = false;
     bool stalled_ = false;
     bool halted_ = false;

@@ -171,6 +171,7 @@ void Simulator::Impl::startWith(const std::shared_ptr<Processor>& p, std::vector
         }
     }
     p->traceBuf.clear();
+    p->tracePos = 0;
     p->image = std::move(image);
     createTraceFile(p);
     p->state = newState;

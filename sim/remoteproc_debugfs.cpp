@@ -93,13 +93,15 @@ void Simulator::Impl::createTraceFile(const std::shared_ptr<Processor>& p) {
     // Kept through recovery: a recovered firmware writes to the same file.
     if (p->traceLen && !p->traceNode && p->debugDir) {
         std::weak_ptr<Processor> weak = p;
-        p->traceNode = vfs.attr(p->debugDir, "trace0", 0400,
-                                AttrOps{.show =
-                                            [weak] {
-                                                auto sp = weak.lock();
-                                                return sp ? sp->traceBuf : std::string();
-                                            },
-                                        .debugfs = true});
+        p->traceNode =
+            vfs.attr(p->debugDir, "trace0", 0400,
+                     AttrOps{.show =
+                                 [weak] {
+                                     auto sp = weak.lock();
+                                     // rproc_trace_read: up to the first NUL.
+                                     return sp ? std::string(sp->traceBuf.c_str()) : std::string();
+                                 },
+                             .debugfs = true});
     }
 }
 

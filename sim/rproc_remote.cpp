@@ -381,15 +381,9 @@ void RprocRemote::trace(const std::string& line) {
         return;
     }
     Boot& b = *boot_;
-    // A NUL-terminated text, as rproc_trace_read() reads it (strnlen up to the length).
-    const std::string add = line + "\n";
-    const uint32_t room = b.traceLen - b.traceUsed;
-    const uint32_t n = uint32_t(std::min<size_t>(add.size(), room));
-    std::memcpy(b.traceBuf + b.traceUsed, add.data(), n);
-    b.traceUsed += n;
-    if (b.traceUsed < b.traceLen) {
-        b.traceBuf[b.traceUsed] = 0;
-    }
+    // A NUL-terminated text, as rproc_trace_read() reads it (strnlen up to the length); a ring
+    // once full (writeTraceRing).
+    writeTraceRing(b.traceBuf, b.traceLen, b.traceUsed, line + "\n");
 }
 
 int runRprocRemote(const std::string& device) {

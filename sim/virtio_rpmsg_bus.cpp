@@ -214,11 +214,13 @@ void Vdev::trace(const std::string& line) {
     if (!p || !p->traceLen) {
         return;
     }
-    std::string add = line + "\n";
-    if (p->traceBuf.size() + add.size() > p->traceLen) {
-        add.resize(p->traceLen > p->traceBuf.size() ? p->traceLen - p->traceBuf.size() : 0);
+    // The buffer's memory: zero-filled at boot, written as a ring (writeTraceRing).
+    if (p->traceBuf.size() != p->traceLen) {
+        p->traceBuf.assign(p->traceLen, '\0');
+        p->tracePos = 0;
     }
-    p->traceBuf += add;
+    writeTraceRing(reinterpret_cast<uint8_t*>(p->traceBuf.data()), p->traceLen, p->tracePos,
+                   line + "\n");
 }
 
 } // namespace rpmsgsim

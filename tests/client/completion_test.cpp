@@ -130,9 +130,9 @@ Set with(Set a, const Set& b) {
 
 TEST_P(Completion, VerbsAndTheirOptionsComeFromTheVerbTable) {
     EXPECT_EQ(values({"rpmsgctl", ""}),
-              (Set{"status", "list", "channels", "start", "stop", "restart", "firmware", "load",
-                   "recovery", "coredump", "recover", "trace", "open", "send", "recv", "ping",
-                   "wait", "monitor", "help"}));
+              (Set{"status", "list",     "channels", "start",   "stop",    "restart", "firmware",
+                   "load",   "recovery", "coredump", "recover", "trace",   "logs",    "open",
+                   "send",   "recv",     "ping",     "wait",    "monitor", "help"}));
     EXPECT_EQ(values({"rpmsgctl", "re"}), (Set{"recover", "recovery", "recv", "restart"}));
     EXPECT_EQ(values({"rpmsgctl", "help", "re"}), (Set{"recover", "recovery", "recv", "restart"}));
     EXPECT_EQ(values({"rpmsgctl", "--json", "mo"}), (Set{"monitor"})); // after a global option
@@ -141,6 +141,8 @@ TEST_P(Completion, VerbsAndTheirOptionsComeFromTheVerbTable) {
               with(globalOptions, {"--processor", "-p", "--hex", "--count", "-n", "--send", "-s",
                                    "--timeout", "-t"}));
     EXPECT_EQ(values({"rpmsgctl", "ping", "--s"}), (Set{"--size"}));
+    EXPECT_EQ(values({"rpmsgctl", "logs", "cm4", "-"}),
+              with(globalOptions, {"--follow", "-f", "--lines", "-n", "--trace"}));
     EXPECT_EQ(values({"rpmsgctl", "load", "--"}),
               (Set{"--name", "--address", "--json", "--no-color", "--help", "--version"}));
     // start prints nothing, so there is no --json to offer.
@@ -156,7 +158,7 @@ TEST_P(Completion, VerbsAndTheirOptionsComeFromTheVerbTable) {
 TEST_P(Completion, ProcessorsByIdAndNameFromRpmsgd) {
     const Set all = {"cm4", "dsp", "remoteproc0", "remoteproc1"};
     for (const char* verb : {"status", "channels", "start", "stop", "restart", "firmware", "load",
-                             "recovery", "coredump", "recover", "trace"}) {
+                             "recovery", "coredump", "recover", "trace", "logs"}) {
         EXPECT_EQ(values({"rpmsgctl", verb, ""}), all) << verb;
     }
     EXPECT_EQ(values({"rpmsgctl", "start", "remote"}), (Set{"remoteproc0", "remoteproc1"}));

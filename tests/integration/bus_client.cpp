@@ -44,6 +44,7 @@ public:
 
 private:
     void onCrashed(const uint32_t&, const std::string&) override {} // SignalRecorder's job
+    void onTraceLines(const uint32_t&, const std::vector<std::string>&) override {}
 };
 
 class ChannelProxy final : public sdbus::ProxyInterfaces<org::rpmsgd::Broker1::Channel_proxy> {

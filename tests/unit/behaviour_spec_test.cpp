@@ -117,7 +117,7 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"42", "/: expected an object, got an integer"},
         ErrorCase{R"({"bogus":1})",
                   "/bogus: unknown key (expected one of boot_ms, services, trace, "
-                  "crash_after_messages, image)"},
+                  "trace_every_ms, crash_after_messages, image)"},
         ErrorCase{R"({"boot_ms":600001})",
                   "/boot_ms: expected an integer from 0 to 600000, got 600001"},
         ErrorCase{R"({"boot_ms":-1})", "/boot_ms: expected an integer from 0 to 600000, got -1"},

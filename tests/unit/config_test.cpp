@@ -287,7 +287,8 @@ TEST(ConfigErrors, UnknownKeysListTheAllowedOnes) {
         oneError("/paths/sysfss", "unknown key (allowed: sysfs, dev, debugfs, firmware, state)"));
     EXPECT_EQ(errorsOf(R"({"watch": {"interval": 5}})"),
               oneError("/watch/interval",
-                       "unknown key (allowed: mode, poll_interval_ms, state_interval_ms)"));
+                       "unknown key (allowed: mode, poll_interval_ms, state_interval_ms, "
+                       "trace_interval_ms)"));
     EXPECT_EQ(errorsOf(R"({"managers": {"user": []}})"),
               oneError("/managers/user", "unknown key (allowed: users, groups)"));
     EXPECT_EQ(

@@ -311,7 +311,7 @@ const std::vector<InterfaceSpec>& contract() {
               Async},
              {"Reload", {}, {}, Async},
          },
-         {{"Version", "s", Const}},
+         {{"Version", "s", Const}, {"ApiVersion", "s", Const}},
          {}},
         {"Processor",
          {
@@ -338,10 +338,13 @@ const std::vector<InterfaceSpec>& contract() {
              {"Coredump", "s", Emits},
              {"Channels", "ao", Emits},
              {"CrashCount", "u", Emits},
+             {"StartCount", "u", Emits},
+             {"RunningSince", "t", Emits},
              {"LastError", "s", Emits},
              {"LastCoredump", "s", Emits},
          },
-         {{"Crashed", {{"count", "u"}, {"coredump", "s"}}}}},
+         {{"Crashed", {{"count", "u"}, {"coredump", "s"}}},
+          {"TraceLines", {{"index", "u"}, {"lines", "as"}}}}},
         {"Channel",
          {
              {"Open",
@@ -356,6 +359,7 @@ const std::vector<InterfaceSpec>& contract() {
              {"Device", "s", Const},
              {"Mtu", "u", Const},
              {"Endpoints", "u", Emits},
+             {"OpenCount", "u", Emits},
          },
          {}},
         {"Endpoint",
@@ -633,6 +637,7 @@ TEST(DbusContractErrors, EveryCodeHasTheContractName) {
         {ErrorCode::KernelError, "org.rpmsgd.Broker1.Error.KernelError"},
         {ErrorCode::Internal, "org.rpmsgd.Broker1.Error.Internal"},
         {ErrorCode::AccessDenied, "org.freedesktop.DBus.Error.AccessDenied"},
+        {ErrorCode::NotSupported, "org.rpmsgd.Broker1.Error.NotSupported"},
     };
     EXPECT_EQ(expected.size(), allErrorCodes.size());
     for (auto code : allErrorCodes) {
@@ -678,6 +683,8 @@ TEST(DbusContractErrors, ErrorCarriesCodeNameAndMessage) {
     EXPECT_EQ(Error::internal("x").code(), ErrorCode::Internal);
     EXPECT_EQ(Error::accessDenied("x").code(), ErrorCode::AccessDenied);
     EXPECT_STREQ(Error::accessDenied("x").name(), "org.freedesktop.DBus.Error.AccessDenied");
+    EXPECT_EQ(Error::notSupported("x").code(), ErrorCode::NotSupported);
+    EXPECT_STREQ(Error::notSupported("x").name(), "org.rpmsgd.Broker1.Error.NotSupported");
 }
 
 TEST(DbusContractErrors, KernelErrorMessageNamesFileAndErrno) {
@@ -748,6 +755,7 @@ private:
     void WaitForChannel(sdbus::Result<Path>&&, std::string, std::string, uint32_t) override {}
     void Reload(sdbus::Result<>&&) override {}
     std::string Version() override { return {}; }
+    std::string ApiVersion() override { return {}; }
 };
 
 class ProcessorGlue final : public gen::Processor_adaptor {
@@ -774,6 +782,8 @@ private:
     std::string Coredump() override { return {}; }
     std::vector<Path> Channels() override { return {}; }
     uint32_t CrashCount() override { return 0; }
+    uint32_t StartCount() override { return 0; }
+    uint64_t RunningSince() override { return 0; }
     std::string LastError() override { return {}; }
     std::string LastCoredump() override { return {}; }
 };
@@ -790,6 +800,7 @@ private:
     std::string Device() override { return {}; }
     uint32_t Mtu() override { return 0; }
     uint32_t Endpoints() override { return 0; }
+    uint32_t OpenCount() override { return 0; }
 };
 
 class EndpointGlue final : public gen::Endpoint_adaptor {

@@ -323,8 +323,9 @@ TEST_F(RegistryRescan, ChangedAttributesAreReportedByPropertyName) {
     s.coredump = CoredumpMode::Inline;
     s.state = State::Running;
     reg().rescan();
-    EXPECT_EQ(observer.take(), (Events{"processorChanged remoteproc0 Name,Recovery,Coredump",
-                                       "processorChanged remoteproc0 State"}));
+    EXPECT_EQ(observer.take(),
+              (Events{"processorChanged remoteproc0 Name,Recovery,Coredump",
+                      "processorChanged remoteproc0 State,StartCount,RunningSince"}));
     const Processor& p = proc("remoteproc0");
     EXPECT_EQ(p.name, "m4-renamed");
     EXPECT_EQ(p.recovery, RecoveryMode::Disabled);
@@ -343,7 +344,8 @@ TEST_F(RegistryRescan, PollStatesReadsOnlyStateAndReportsIt) {
     kernel.proc("remoteproc0").firmware = "changed.elf"; // not read by a poll
     reg().pollStates();
     EXPECT_EQ(kernel.calls, Events{"state remoteproc0"}); // the transport has no state file
-    EXPECT_EQ(observer.take(), Events{"processorChanged remoteproc0 State"});
+    EXPECT_EQ(observer.take(),
+              Events{"processorChanged remoteproc0 State,StartCount,RunningSince"});
     EXPECT_EQ(proc("remoteproc0").state, State::Running);
     EXPECT_EQ(proc("remoteproc0").firmware, "default.elf");
 }
@@ -468,10 +470,10 @@ TEST_F(RegistryCrash, RunningToCrashedCountsOnce) {
     kernel.proc("remoteproc0").state = State::Crashed;
     reg().rescan();
 
-    EXPECT_EQ(
-        observer.take(),
-        (Events{"processorChanged remoteproc0 State", "processorChanged remoteproc0 LastError",
-                "processorChanged remoteproc0 CrashCount", "crashed remoteproc0 1 "}));
+    EXPECT_EQ(observer.take(),
+              (Events{"processorChanged remoteproc0 State,RunningSince",
+                      "processorChanged remoteproc0 LastError",
+                      "processorChanged remoteproc0 CrashCount", "crashed remoteproc0 1 "}));
     const Processor& p = proc("remoteproc0");
     EXPECT_EQ(p.crashCount, 1u);
     EXPECT_CONTAINS(p.lastError, "crash");
@@ -1012,7 +1014,7 @@ TEST_F(RegistryEndpoint, OpenCreatesAKernelEndpointAndHandsOutACopy) {
     EXPECT_EQ(e.remoteAddress, 1024u);
     EXPECT_EQ(e.device, c.device);
     EXPECT_EQ(reg().channels().at(echoKey).endpoints, 1u);
-    EXPECT_EQ(observer.take(), (Events{"channelChanged " + echoKey + " Endpoints=1",
+    EXPECT_EQ(observer.take(), (Events{"channelChanged " + echoKey + " Endpoints,OpenCount=1",
                                        "endpointAdded " + std::to_string(r.endpoint)}));
     EXPECT_EQ(reg().owners(), std::set<std::string>{user.sender});
 
@@ -1258,7 +1260,8 @@ TEST_F(RegistryLifecycle, StartCallsTheKernelThenRescans) {
     EXPECT_FALSE(done.error);
     EXPECT_EQ(kernel.calls, (Events{"start remoteproc0", "scan"}));
     EXPECT_EQ(proc("remoteproc0").state, State::Running);
-    EXPECT_EQ(observer.take(), Events{"processorChanged remoteproc0 State"});
+    EXPECT_EQ(observer.take(),
+              Events{"processorChanged remoteproc0 State,StartCount,RunningSince"});
 }
 
 TEST_F(RegistryLifecycle, StopCallsTheKernelThenRescans) {

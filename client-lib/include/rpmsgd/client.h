@@ -58,6 +58,13 @@ struct ChannelInfo {
     std::string path;                ///< D-Bus object path
 };
 
+/// @brief What rpmsgd counts of a processor (API 1.1; a separate call, so that ProcessorInfo keeps
+///        its version 1.0 layout).
+struct ProcessorCounters {
+    std::uint32_t startCount = 0;   ///< boots seen since rpmsgd started
+    std::uint64_t runningSince = 0; ///< CLOCK_REALTIME µs when it last came up; 0 when not up
+};
+
 /// @brief Something that happened in rpmsgd.
 struct Event {
     /// @brief What happened.
@@ -72,6 +79,7 @@ struct Event {
         EndpointClosed,   ///< an endpoint ended (path)
         DaemonStarted,    ///< rpmsgd took its bus name
         DaemonStopped,    ///< rpmsgd left the bus
+        TraceLines,       ///< a running processor wrote to a trace buffer (traceIndex, lines)
     };
     Type type = Type::ProcessorChanged; ///< what happened
     std::string processor;              ///< processor id, when it concerns one
@@ -81,6 +89,10 @@ struct Event {
     std::uint32_t crashCount = 0;       ///< Crashed: the crash count after this crash
     std::string coredump;               ///< Crashed: saved core file, empty if none
     std::string path;                   ///< the object's D-Bus path
+    // Added in library version 1.1, after the 1.0 members so that their offsets stay.
+    std::uint32_t traceIndex = 0;   ///< TraceLines: the trace buffer (trace0 is 0)
+    std::vector<std::string> lines; ///< TraceLines: the new lines; a gap is a line
+                                    ///< "-- N bytes of trace lost --"
 };
 
 /// @brief The type's name, e.g. "ChannelAdded".
@@ -108,6 +120,9 @@ public:
 
     /// @brief rpmsgd's version.
     std::string daemonVersion();
+    /// @brief The D-Bus API version rpmsgd implements (Manager.ApiVersion), e.g. "1.1"; "1.0"
+    ///        for a daemon from before API 1.1, which has no such property.
+    std::string apiVersion();
 
     // ---- processors ----
     /// @brief Every processor, with its properties.
@@ -134,6 +149,8 @@ public:
     void recover(const std::string& processor);
     /// @brief Current content of trace buffer @p index.
     std::string trace(const std::string& processor, std::uint32_t index = 0);
+    /// @brief StartCount and RunningSince of @p processor (API 1.1).
+    ProcessorCounters processorCounters(const std::string& processor);
 
     // ---- channels ----
     /// @brief Every channel, or those of @p processor (id or kernel name).
@@ -141,6 +158,9 @@ public:
     /// @brief One channel by name (and processor, when the name exists on several); NotFound,
     ///        or InvalidArgument when the name is ambiguous.
     ChannelInfo channel(const std::string& name, const std::string& processor = {});
+    /// @brief Successful Opens of channel @p name since rpmsgd started (API 1.1 OpenCount);
+    ///        the channel is found as channel() finds it.
+    std::uint32_t channelOpenCount(const std::string& name, const std::string& processor = {});
     /// @brief Waits up to @p timeout for channel @p name (on @p processor; empty = any).
     ///        Timeout when it does not appear.
     ChannelInfo waitForChannel(const std::string& name, const std::string& processor,

@@ -12,7 +12,9 @@
 
 namespace rpmsgd::client {
 
-/// @brief Why a call failed. The first ten are rpmsgd's own errors (docs/dbus-api.md "Errors").
+/// @brief Why a call failed. The first ten and NotSupported are rpmsgd's own errors
+///        (docs/dbus-api.md "Errors"). NotSupported (API 1.1) comes last so that the values of
+///        the codes before it stay as in version 1.0 of this library.
 enum class ErrorCode {
     NotFound,        ///< no such processor, channel, firmware file or trace buffer
     InvalidArgument, ///< a bad argument (rejected by rpmsgd or by this library)
@@ -29,6 +31,7 @@ enum class ErrorCode {
     Disconnected,    ///< no connection to the bus (cannot connect, or it was lost)
     IoError,         ///< reading or writing an endpoint or a local file failed
     Other,           ///< any other D-Bus error; Error::dbusName() says which
+    NotSupported,    ///< the running kernel lacks what the call needs (rpmsgd API 1.1)
 };
 
 /// @brief The code's name, e.g. "NotFound".
