@@ -10,17 +10,12 @@ Usage: man_test.py BUILDDIR --dir NAME=PATH...
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 
-from cases import Cases, Skip, meson_install, parse_dirs, staged
+from cases import Cases, Skip, meson_install, parse_dirs, run, staged
 
 PAGES = ["man8/rpmsgd.8", "man1/rpmsgctl.1", "man1/rpmsg-sim.1"]
-
-
-def run(cmd, **kw):
-    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
 
 
 def main():
