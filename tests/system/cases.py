@@ -99,6 +99,16 @@ def parse_dirs(argv):
     return dirs, rest
 
 
+def tool(name, package=""):
+    """The path of program name; raises Skip when it is not installed."""
+    import shutil
+    path = shutil.which(name)
+    if not path:
+        hint = " (Debian package %s)" % package if package else ""
+        raise Skip("%s is not installed%s" % (name, hint))
+    return path
+
+
 def run(cmd, **kw):
     """Runs cmd with its stdout and stderr together, as text."""
     import subprocess

@@ -12,7 +12,7 @@ import shutil
 import sys
 import tempfile
 
-from cases import Cases, Skip, meson_install, parse_dirs, run_ok, staged
+from cases import Cases, meson_install, parse_dirs, run_ok, staged, tool
 
 
 def expected_files(listfile, dirs):
@@ -58,7 +58,8 @@ def main():
                      if f.endswith(".xml") or f.startswith(dirs["dbus_policydir"] + "/"))
 
         def lint(path):
-            out = run_ok(["xmllint", "--noout", "--nonet", staged(destdir, path)], "xmllint " + path)
+            out = run_ok(["xmllint", "--noout", "--nonet", staged(destdir, path)],
+                         "xmllint " + path)
             assert not out, "xmllint %s:\n%s" % (path, out)
         if not xml:
             c.run("XmlFilesInstalled", lambda: (_ for _ in ()).throw(
@@ -74,25 +75,20 @@ def main():
         c.run("DefaultConfigIsValid", config_valid)
 
         def sysusers():
-            tool = shutil.which("systemd-sysusers")
-            if not tool:
-                raise Skip("systemd-sysusers is not installed")
             with tempfile.TemporaryDirectory() as root:
                 os.makedirs(root + "/etc")
                 snippet = staged(destdir, dirs["sysusersdir"] + "/rpmsgd.conf")
-                run_ok([tool, "--root=" + root, snippet], "systemd-sysusers")
+                run_ok([tool("systemd-sysusers"), "--root=" + root, snippet], "systemd-sysusers")
                 groups = [l.split(":")[0] for l in open(root + "/etc/group")]
                 assert "rpmsg" in groups and "rpmsg-admin" in groups, (
                     "groups created: %s" % groups)
         c.run("SysusersCreatesGroups", sysusers)
 
         def tmpfiles():
-            tool = shutil.which("systemd-tmpfiles")
-            if not tool:
-                raise Skip("systemd-tmpfiles is not installed")
             with tempfile.TemporaryDirectory() as root:
                 snippet = staged(destdir, dirs["tmpfilesdir"] + "/rpmsgd.conf")
-                run_ok([tool, "--create", "--root=" + root, snippet], "systemd-tmpfiles")
+                run_ok([tool("systemd-tmpfiles"), "--create", "--root=" + root, snippet],
+                       "systemd-tmpfiles")
                 for d, mode in ((dirs["statedir"], 0o750), (dirs["statedir"] + "/coredumps", 0o750),
                                 (dirs["firmwaredir"] + "/rpmsgd", 0o755)):
                     p = staged(root, d)

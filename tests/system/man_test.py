@@ -13,7 +13,7 @@ import shutil
 import sys
 import tempfile
 
-from cases import Cases, Skip, meson_install, parse_dirs, run, staged
+from cases import Cases, meson_install, parse_dirs, run, staged, tool
 
 PAGES = ["man8/rpmsgd.8", "man1/rpmsgctl.1", "man1/rpmsg-sim.1"]
 
@@ -28,8 +28,7 @@ def main():
         mandir = staged(destdir, dirs["mandir"])
 
         def lint(page):
-            if not shutil.which("groff"):
-                raise Skip("groff is not installed (Debian package groff-base)")
+            tool("groff", "groff-base")
             path = os.path.join(mandir, page)
             r = run(["groff", "-man", "-t", "-ww", "-z", path])
             assert r.returncode == 0 and not r.stdout.strip(), "groff -ww %s:\n%s" % (
