@@ -9,6 +9,7 @@
 //   meson test -C BUILD --benchmark daemon -v      or      BUILD/tests/bench/daemon-bench
 
 #include "daemon/kernel/endpoint.h"
+#include "private_bus.h"
 #include "sim_harness.h"
 
 #include <algorithm>
@@ -153,27 +154,11 @@ int main(int argc, char** argv) {
     std::string mnt = sim.mountDir();
     std::cerr << "daemon-bench: sim mounted on " << mnt << "\n";
 
-    std::string busConf = tmp.path() + "/bus.conf", sock = tmp.path() + "/bus.sock";
-    {
-        std::ofstream f(busConf);
-        f << "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\" "
-             "\"http://www.freedesktop.org/standards/dbus/1.0/"
-             "busconfig.dtd\">\n<busconfig><type>system</type>"
-             "<listen>unix:path="
-          << sock
-          << "</listen><auth>EXTERNAL</auth><policy context=\"default\"><allow user=\"*\"/>"
-             "<deny own=\"*\"/><deny send_type=\"method_call\"/><allow send_type=\"signal\"/>"
-             "<allow send_requested_reply=\"true\" send_type=\"method_return\"/>"
-             "<allow send_requested_reply=\"true\" send_type=\"error\"/>"
-             "<allow receive_type=\"method_call\"/><allow receive_type=\"method_return\"/>"
-             "<allow receive_type=\"error\"/><allow receive_type=\"signal\"/>"
-             "<allow send_destination=\"org.freedesktop.DBus\" "
-             "send_interface=\"org.freedesktop.DBus\"/>"
-             "</policy><include>"
-          << policy << "</include></busconfig>\n";
+    harness::PrivateBus bus;
+    if (const std::string e = bus.start(tmp.path() + "/bus", policy); !e.empty()) {
+        std::cerr << "daemon-bench: " << e << "\n";
+        return 1;
     }
-    pid_t bus = spawn({"/usr/bin/dbus-daemon", "--config-file=" + busConf, "--nofork"},
-                      tmp.path() + "/bus.log");
     std::string cfg = tmp.path() + "/rpmsgd.json";
     {
         std::ofstream f(cfg);
@@ -183,10 +168,7 @@ int main(int argc, char** argv) {
           << "/state\"}, \"watch\": {\"mode\": \"udev\"}, "
              "\"limits\": {\"endpoints_per_client\": 4096, \"endpoints_total\": 4096}}\n";
     }
-    for (int i = 0; i < 100 && access(sock.c_str(), F_OK) != 0; ++i) {
-        usleep(20000);
-    }
-    setenv("DBUS_SYSTEM_BUS_ADDRESS", ("unix:path=" + sock).c_str(), 1);
+    setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.address().c_str(), 1);
     pid_t daemon = spawn({rpmsgd, "--config", cfg}, tmp.path() + "/rpmsgd.log");
 
     std::cerr << "daemon-bench: bus and rpmsgd started\n";
@@ -331,8 +313,7 @@ int main(int argc, char** argv) {
     close(direct.fd);
     kill(daemon, SIGTERM);
     waitpid(daemon, nullptr, 0);
-    kill(bus, SIGTERM);
-    waitpid(bus, nullptr, 0);
+    bus.stop();
     sim.shutdown();
     return 0;
 }

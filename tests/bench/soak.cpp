@@ -30,19 +30,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-int openFds(pid_t pid) {
-    DIR* d = ::opendir(("/proc/" + std::to_string(pid) + "/fd").c_str());
-    if (!d) {
-        return -1;
-    }
-    int n = 0;
-    while (dirent* e = ::readdir(d)) {
-        n += e->d_name[0] != '.';
-    }
-    ::closedir(d);
-    return n - 1;
-}
-
 long rssKiB(pid_t pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/status");
     std::string line;
@@ -296,7 +283,7 @@ int main(int argc, char** argv) {
             if (Clock::now() >= nextReport) {
                 std::printf("  ... %ld opens, %ld round trips, %ld kills, %ld crashes, fds %d, "
                             "RSS %ld KiB\n",
-                            total.opens, total.roundTrips, kills, crashes, openFds(daemon),
+                            total.opens, total.roundTrips, kills, crashes, simtest::openFds(daemon),
                             rssKiB(daemon));
                 std::fflush(stdout);
                 nextReport = Clock::now() + 60s;
@@ -310,7 +297,7 @@ int main(int argc, char** argv) {
     // Warm-up: the allocator and the daemon's caches reach their working size first.
     runFor(std::chrono::seconds(std::min(30, std::max(5, a.seconds / 10))));
     bool ok = quiesce("warm-up");
-    const int fds0 = openFds(daemon);
+    const int fds0 = simtest::openFds(daemon);
     const long rss0 = rssKiB(daemon);
     const Stats warm = total;
     total = Stats{};
@@ -320,7 +307,7 @@ int main(int argc, char** argv) {
     runFor(std::chrono::seconds(a.seconds));
     const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
     ok = quiesce("end") && ok;
-    const int fds1 = openFds(daemon);
+    const int fds1 = simtest::openFds(daemon);
     const long rss1 = rssKiB(daemon);
     const size_t eptdevs = simtest::eptdevNames(env.sim()).size();
     const bool alive = env.daemonAlive();

@@ -4,6 +4,7 @@
 // rpmsg-sim: lookups, endpoints (echo, close, the end of a lease), events in the caller's poll
 // loop and on the library's thread, and the C++, Python and shell examples run as nobody.
 
+#include "client_error.h"
 #include "ctl_runner.h"
 #include "fixture.h"
 #include "rpmsgd/client.h"
@@ -20,17 +21,6 @@ using itest::DaemonTest;
 namespace rc = rpmsgd::client;
 using namespace std::chrono_literals;
 
-template <typename F>
-rc::Error errorFrom(F&& fn) {
-    try {
-        fn();
-    } catch (const rc::Error& e) {
-        return e;
-    }
-    ADD_FAILURE() << "expected an rpmsgd::client::Error";
-    return rc::Error(rc::ErrorCode::Other, "no error");
-}
-
 class ClientLib : public DaemonTest {};
 
 TEST_F(ClientLib, LooksUpProcessorsAndChannels) {
@@ -41,7 +31,8 @@ TEST_F(ClientLib, LooksUpProcessorsAndChannels) {
     EXPECT_EQ(procs[0].id, "remoteproc0");
     EXPECT_EQ(client.processor("cm4").id, "remoteproc0");
     EXPECT_EQ(client.processor("remoteproc1").name, "dsp");
-    EXPECT_EQ(errorFrom([&] { client.processor("nosuch"); }).code(), rc::ErrorCode::NotFound);
+    EXPECT_EQ(harness::clientErrorFrom([&] { client.processor("nosuch"); }).code(),
+              rc::ErrorCode::NotFound);
 
     client.start("cm4");
     client.start("dsp");
@@ -50,7 +41,7 @@ TEST_F(ClientLib, LooksUpProcessorsAndChannels) {
     EXPECT_EQ(onDsp.processor, "remoteproc1");
     EXPECT_EQ(onDsp.mtu, 496u);
     // The same name on two processors: the caller has to say which.
-    const rc::Error ambiguous = errorFrom([&] { client.channel("rpmsg-echo"); });
+    const rc::Error ambiguous = harness::clientErrorFrom([&] { client.channel("rpmsg-echo"); });
     EXPECT_EQ(ambiguous.code(), rc::ErrorCode::InvalidArgument);
     EXPECT_NE(std::string(ambiguous.what()).find("remoteproc0, remoteproc1"), std::string::npos)
         << ambiguous.what();
@@ -58,7 +49,8 @@ TEST_F(ClientLib, LooksUpProcessorsAndChannels) {
     EXPECT_EQ(client.channels("cm4").size(), 3u);
     EXPECT_EQ(client.processor("cm4").channels,
               (std::vector<std::string>{"rpmsg-echo", "rpmsg-sensor", "rpmsg-sink"}));
-    EXPECT_EQ(errorFrom([&] { client.channel("nosuch"); }).code(), rc::ErrorCode::NotFound);
+    EXPECT_EQ(harness::clientErrorFrom([&] { client.channel("nosuch"); }).code(),
+              rc::ErrorCode::NotFound);
 }
 
 TEST_F(ClientLib, EndpointsEchoCloseAndEndWithTheirProcessor) {
@@ -80,11 +72,12 @@ TEST_F(ClientLib, EndpointsEchoCloseAndEndWithTheirProcessor) {
 
     auto doomed = client.openChannel("rpmsg-echo", "", 5s);
     client.stop("cm4");
-    const rc::Error ended = errorFrom([&] { doomed.receive(5s); });
+    const rc::Error ended = harness::clientErrorFrom([&] { doomed.receive(5s); });
     EXPECT_EQ(ended.code(), rc::ErrorCode::Unavailable) << ended.what();
-    EXPECT_EQ(errorFrom([&] { doomed.send("x"); }).code(), rc::ErrorCode::Unavailable);
+    EXPECT_EQ(harness::clientErrorFrom([&] { doomed.send("x"); }).code(),
+              rc::ErrorCode::Unavailable);
     doomed.close(); // the lease is already gone: not an error
-    EXPECT_EQ(errorFrom([&] { client.openChannel("rpmsg-echo", "", 100ms); }).code(),
+    EXPECT_EQ(harness::clientErrorFrom([&] { client.openChannel("rpmsg-echo", "", 100ms); }).code(),
               rc::ErrorCode::Timeout);
 }
 
@@ -171,8 +164,7 @@ protected:
     RunOptions asNobody() {
         RunOptions o;
         o.cred = &itest::NobodyChannelUser;
-        const std::string bin = rpmsgctlBinary();
-        o.env["PATH"] = bin.substr(0, bin.rfind('/')) + ":/usr/bin:/bin";
+        o.env["PATH"] = pathWithRpmsgctl(true);
         return o;
     }
 };

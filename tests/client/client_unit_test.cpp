@@ -4,7 +4,9 @@
 // an ended peer), and the library against a fake org.rpmsgd.Broker1 on a private dbus-daemon
 // (error names and messages passed through, call timeouts, no daemon, no bus). No root needed.
 
+#include "client_error.h"
 #include "dbus/errors.h"
+#include "private_bus.h"
 #include "rpmsgd/client.h"
 #include "sim_harness.h"
 
@@ -25,22 +27,6 @@
 
 using namespace std::chrono_literals;
 namespace rc = rpmsgd::client;
-
-namespace {
-
-// Runs fn and returns the code of the client::Error it threw; fails the test otherwise.
-template <typename F>
-rc::Error errorFrom(F&& fn) {
-    try {
-        fn();
-    } catch (const rc::Error& e) {
-        return e;
-    }
-    ADD_FAILURE() << "expected an rpmsgd::client::Error";
-    return rc::Error(rc::ErrorCode::Other, "no error");
-}
-
-} // namespace
 
 // ---- error mapping --------------------------------------------------------------------------
 
@@ -130,17 +116,17 @@ TEST_F(EndpointTest, SendsAndReceivesWholeMessages) {
 }
 
 TEST_F(EndpointTest, ReceiveTimesOutWithTimeout) {
-    const rc::Error e = errorFrom([&] { ep_.receive(30ms); });
+    const rc::Error e = harness::clientErrorFrom([&] { ep_.receive(30ms); });
     EXPECT_EQ(e.code(), rc::ErrorCode::Timeout) << e.what();
     EXPECT_NE(std::string(e.what()).find("30 ms"), std::string::npos) << e.what();
     // A zero timeout only looks: a waiting message is returned at once.
     ASSERT_EQ(::write(peer_, "x", 1), 1);
     EXPECT_EQ(ep_.receive(0ms), "x");
-    EXPECT_EQ(errorFrom([&] { ep_.receive(0ms); }).code(), rc::ErrorCode::Timeout);
+    EXPECT_EQ(harness::clientErrorFrom([&] { ep_.receive(0ms); }).code(), rc::ErrorCode::Timeout);
 }
 
 TEST_F(EndpointTest, RefusesMessagesLargerThanTheMtu) {
-    const rc::Error e = errorFrom([&] { ep_.send(std::string(65, 'x')); });
+    const rc::Error e = harness::clientErrorFrom([&] { ep_.send(std::string(65, 'x')); });
     EXPECT_EQ(e.code(), rc::ErrorCode::InvalidArgument);
     EXPECT_NE(std::string(e.what()).find("mtu of 64"), std::string::npos) << e.what();
 }
@@ -148,8 +134,9 @@ TEST_F(EndpointTest, RefusesMessagesLargerThanTheMtu) {
 TEST_F(EndpointTest, AnEndedPeerIsUnavailable) {
     ::close(peer_);
     peer_ = -1;
-    EXPECT_EQ(errorFrom([&] { ep_.receive(1s); }).code(), rc::ErrorCode::Unavailable);
-    const rc::Error e = errorFrom([&] { ep_.send("x"); });
+    EXPECT_EQ(harness::clientErrorFrom([&] { ep_.receive(1s); }).code(),
+              rc::ErrorCode::Unavailable);
+    const rc::Error e = harness::clientErrorFrom([&] { ep_.send("x"); });
     EXPECT_EQ(e.code(), rc::ErrorCode::Unavailable) << e.what();
     EXPECT_NE(std::string(e.what()).find("EPIPE"), std::string::npos) << e.what();
 }
@@ -161,8 +148,9 @@ TEST_F(EndpointTest, CloseIsIdempotentAndClosesTheFd) {
     EXPECT_EQ(ep_.fd(), -1);
     EXPECT_EQ(::fcntl(fd, F_GETFD), -1); // really closed
     ep_.close();
-    EXPECT_EQ(errorFrom([&] { ep_.send("x"); }).code(), rc::ErrorCode::InvalidState);
-    EXPECT_EQ(errorFrom([&] { ep_.receive(0ms); }).code(), rc::ErrorCode::InvalidState);
+    EXPECT_EQ(harness::clientErrorFrom([&] { ep_.send("x"); }).code(), rc::ErrorCode::InvalidState);
+    EXPECT_EQ(harness::clientErrorFrom([&] { ep_.receive(0ms); }).code(),
+              rc::ErrorCode::InvalidState);
     EXPECT_EQ(readPeer(), ""); // the peer sees the end
 }
 
@@ -176,66 +164,13 @@ TEST_F(EndpointTest, MovesOwnership) {
 }
 
 TEST(EndpointAdopt, RejectsANegativeFd) {
-    EXPECT_EQ(errorFrom([] { rc::Endpoint::adopt(-1, 10); }).code(),
+    EXPECT_EQ(harness::clientErrorFrom([] { rc::Endpoint::adopt(-1, 10); }).code(),
               rc::ErrorCode::InvalidArgument);
 }
 
 // ---- against a fake rpmsgd on a private bus ----------------------------------------------
 
 namespace {
-
-// A private session-type dbus-daemon (everything allowed), stopped by the destructor.
-class PrivateBus {
-public:
-    PrivateBus() : dir_("rpmsgd-client-test") {
-        const std::string socket = dir_.path() + "/bus.sock";
-        std::string error;
-        simtest::SpawnOptions spawn;
-        spawn.logPath = dir_.path() + "/bus.log";
-        spawn.captureStdout = true;
-        bus_ = simtest::spawnLogged({"dbus-daemon", "--session", "--nofork",
-                                     "--address=unix:path=" + socket, "--print-address=1"},
-                                    spawn, error);
-        if (bus_.pid < 0) {
-            error_ = error;
-            return;
-        }
-        std::string line;
-        while (line.find('\n') == std::string::npos) {
-            pollfd p{bus_.stdoutFd, POLLIN, 0};
-            if (::poll(&p, 1, 10000) <= 0) {
-                break;
-            }
-            char buf[256];
-            const ssize_t n = ::read(bus_.stdoutFd, buf, sizeof buf);
-            if (n <= 0) {
-                break;
-            }
-            line.append(buf, static_cast<size_t>(n));
-        }
-        if (line.find('\n') == std::string::npos) {
-            error_ =
-                "dbus-daemon did not print its address: " + simtest::readFile(spawn.logPath).data;
-            return;
-        }
-        address_ = line.substr(0, line.find('\n'));
-    }
-    ~PrivateBus() {
-        if (bus_.pid > 0) {
-            ::kill(bus_.pid, SIGTERM);
-            ::waitpid(bus_.pid, nullptr, 0);
-            ::close(bus_.stdoutFd);
-        }
-    }
-    const std::string& address() const { return address_; }
-    const std::string& error() const { return error_; }
-
-private:
-    simtest::TempDir dir_;
-    simtest::Spawned bus_;
-    std::string address_;
-    std::string error_;
-};
 
 // org.rpmsgd.Broker1 with a Manager whose GetProcessor(key) answers by key:
 // "remoteproc0" -> a path, "hang" -> never replies, any other key -> the D-Bus error named key.
@@ -296,74 +231,77 @@ protected:
         if (::access("/usr/bin/dbus-daemon", X_OK) != 0) {
             GTEST_SKIP() << "dbus-daemon is not installed (/usr/bin/dbus-daemon)";
         }
-        bus_ = std::make_unique<PrivateBus>();
-        ASSERT_EQ(bus_->error(), "");
+        ASSERT_EQ(bus_.start(dir_.path()), "");
     }
     rc::ConnectOptions options(std::chrono::milliseconds callTimeout = 5s) const {
         rc::ConnectOptions o;
-        o.address = bus_->address();
+        o.address = bus_.address();
         o.callTimeout = callTimeout;
         return o;
     }
-    std::unique_ptr<PrivateBus> bus_;
+    simtest::TempDir dir_{"rpmsgd-client-test"};
+    harness::PrivateBus bus_;
 };
 
 } // namespace
 
 TEST_F(FakeDaemonTest, NoDaemonIsServiceUnknown) {
     rc::Client client(options());
-    const rc::Error e = errorFrom([&] { client.daemonVersion(); });
+    const rc::Error e = harness::clientErrorFrom([&] { client.daemonVersion(); });
     EXPECT_EQ(e.code(), rc::ErrorCode::ServiceUnknown) << e.dbusName() << ": " << e.what();
 }
 
 TEST_F(FakeDaemonTest, NoBusIsDisconnected) {
     rc::ConnectOptions o;
-    o.address = "unix:path=" + bus_->address().substr(0, 0) + "/nonexistent/rpmsgd-bus.sock";
-    const rc::Error e = errorFrom([&] { rc::Client client(o); });
+    o.address = "unix:path=" + bus_.address().substr(0, 0) + "/nonexistent/rpmsgd-bus.sock";
+    const rc::Error e = harness::clientErrorFrom([&] { rc::Client client(o); });
     EXPECT_EQ(e.code(), rc::ErrorCode::Disconnected) << e.what();
     EXPECT_NE(std::string(e.what()).find("/nonexistent/rpmsgd-bus.sock"), std::string::npos)
         << e.what();
 }
 
 TEST_F(FakeDaemonTest, DaemonErrorsArriveWithCodeNameAndMessage) {
-    FakeDaemon daemon(bus_->address());
+    FakeDaemon daemon(bus_.address());
     rc::Client client(options());
     EXPECT_EQ(client.daemonVersion(), "fake");
     for (const auto code : rpmsgd::allErrorCodes) {
         const std::string name = rpmsgd::errorName(code);
-        const rc::Error e = errorFrom([&] { client.start(name); });
+        const rc::Error e = harness::clientErrorFrom([&] { client.start(name); });
         EXPECT_STREQ(rc::errorCodeName(e.code()), rpmsgd::errorCodeString(code));
         EXPECT_EQ(e.dbusName(), name);
         EXPECT_EQ(std::string(e.what()), "message for " + name);
     }
-    const rc::Error other = errorFrom([&] { client.stop("org.example.Error.Unlucky"); });
+    const rc::Error other =
+        harness::clientErrorFrom([&] { client.stop("org.example.Error.Unlucky"); });
     EXPECT_EQ(other.code(), rc::ErrorCode::Other);
     EXPECT_EQ(other.dbusName(), "org.example.Error.Unlucky");
 }
 
 TEST_F(FakeDaemonTest, ACallWithoutReplyFailsWithNoReplyAfterTheCallTimeout) {
-    FakeDaemon daemon(bus_->address());
+    FakeDaemon daemon(bus_.address());
     rc::Client client(options(200ms));
-    const rc::Error e = errorFrom([&] { client.start("hang"); });
+    const rc::Error e = harness::clientErrorFrom([&] { client.start("hang"); });
     EXPECT_EQ(e.code(), rc::ErrorCode::NoReply) << e.dbusName() << ": " << e.what();
 }
 
 TEST_F(FakeDaemonTest, WaitingForAChannelMayTakeLongerThanTheCallTimeout) {
-    FakeDaemon daemon(bus_->address());
+    FakeDaemon daemon(bus_.address());
     // The wait (2.5 s) outlasts the call timeout (2 s): the daemon's Timeout must arrive, not
     // a NoReply of the library's own, which allows the wait plus the call timeout (2 s of slack
     // for a loaded machine).
     rc::Client client(options(2000ms));
-    const rc::Error e = errorFrom([&] { client.waitForChannel("rpmsg-echo", "", 2500ms); });
+    const rc::Error e =
+        harness::clientErrorFrom([&] { client.waitForChannel("rpmsg-echo", "", 2500ms); });
     EXPECT_EQ(e.code(), rc::ErrorCode::Timeout) << e.dbusName() << ": " << e.what();
     EXPECT_EQ(std::string(e.what()), "No channel 'rpmsg-echo' appeared");
-    const rc::Error open = errorFrom([&] { client.openChannel("rpmsg-echo", "", 2500ms); });
+    const rc::Error open =
+        harness::clientErrorFrom([&] { client.openChannel("rpmsg-echo", "", 2500ms); });
     EXPECT_EQ(open.code(), rc::ErrorCode::Timeout) << open.what();
 }
 
 TEST_F(FakeDaemonTest, EmptyProcessorIsRejectedLocally) {
     rc::Client client(options());
-    const rc::Error e = errorFrom([&] { client.start(""); });
+    const rc::Error e = harness::clientErrorFrom([&] { client.start(""); });
     EXPECT_EQ(e.code(), rc::ErrorCode::InvalidArgument);
     EXPECT_EQ(e.dbusName(), "");
 }
@@ -376,7 +314,7 @@ TEST_F(FakeDaemonTest, PollFdModeAndEventThreadModeStartAndStop) {
     EXPECT_GE(p.fd, 0); // events and timeout depend on what the connection has queued
     // The fake daemon taking the name is an event (NameOwnerChanged).
     {
-        FakeDaemon daemon(bus_->address());
+        FakeDaemon daemon(bus_.address());
         EXPECT_TRUE(simtest::waitFor(
             [&] {
                 client.processEvents(100ms);
@@ -397,7 +335,7 @@ TEST_F(FakeDaemonTest, AnExceptionFromTheHandlerReachesTheCallerOfProcess) {
         ++calls;
         throw std::runtime_error("handler failed");
     });
-    FakeDaemon daemon(bus_->address()); // DaemonStarted
+    FakeDaemon daemon(bus_.address()); // DaemonStarted
     bool thrown = false;
     simtest::waitFor(
         [&] {

@@ -73,8 +73,7 @@ protected:
         if (dir.empty()) {
             dir = env().root();
         }
-        const std::string bin = rpmsgctlBinary();
-        o.env["PATH"] = bin.substr(0, bin.rfind('/')) + ":/usr/bin:/bin";
+        o.env["PATH"] = pathWithRpmsgctl(o.cred != nullptr);
         if (o.env.count("RPMSGD_CONFIG") == 0) {
             o.env["RPMSGD_CONFIG"] = env().configPath(); // where rpmsgd's firmware is
         }

@@ -448,8 +448,7 @@ std::vector<std::string> complete(const std::vector<std::string>& words) {
                                ") && COMP_CWORD=" + std::to_string(words.size() - 1) +
                                " && _rpmsgctl && printf '%s\\n' \"${COMPREPLY[@]}\"";
     RunOptions o;
-    const std::string bin = rpmsgctlBinary();
-    o.env["PATH"] = bin.substr(0, bin.rfind('/')) + ":/usr/bin:/bin";
+    o.env["PATH"] = pathWithRpmsgctl();
     const Result r = run({"/bin/bash", "-c", script}, o);
     EXPECT_EQ(r.code, 0) << r.str();
     std::vector<std::string> out;

@@ -19,11 +19,7 @@ constexpr const char* kVirtioDir =
 
 class Bus : public SimTest {
 protected:
-    void SetUp() override {
-        SimTest::SetUp();
-        if (IsSkipped() || HasFatalFailure()) {
-            return;
-        }
+    void up() override {
         ASSERT_NO_FATAL_FAILURE(startEchoSim());
         ASSERT_NO_FATAL_FAILURE(bootProcessor(0));
     }
@@ -66,11 +62,7 @@ TEST_F(NameService, ChannelsOfEveryAnnouncedService) {
     }));
     EXPECT_FALSE(waitFor([&] { return exists(busDev("virtio0.hidden.-1.1027")); }, 200ms));
     // The hidden service answers anyway.
-    Fd ctrl = openCtrl();
-    const auto ept = createEptDev(ctrl.get(), "h", RPMSG_ADDR_ANY, 1027);
-    Fd fd = openDev(ept);
-    ASSERT_EQ(::write(fd.get(), "psst", 4), 4);
-    EXPECT_EQ(readMessage(fd.get()).data, "psst");
+    expectEcho("h", 1027, "psst");
 }
 
 TEST_F(NameService, StreamServiceSendsToLastWriter) {
@@ -104,11 +96,7 @@ TEST_F(NameService, StreamServiceSendsToLastWriter) {
 // right under its platform device, as with virtio-mmio; it is there from mount.
 class BareTransport : public SimTest {
 protected:
-    void SetUp() override {
-        SimTest::SetUp();
-        if (IsSkipped() || HasFatalFailure()) {
-            return;
-        }
+    void up() override {
         ASSERT_NO_FATAL_FAILURE(startEchoSim(echoSpec(), [](nlohmann::json& c) {
             c["processors"].push_back(
                 {{"name", "vhost0"}, {"firmware", "echo.elf"}, {"remoteproc", false}});

@@ -65,13 +65,7 @@ TEST_F(Crash, RecoveryRebuildsTheTreeAndKillsOldFds) {
 
     ctlOk({"crash", "cm4"});
     ASSERT_TRUE(waitRecovered(1)) << "state " << state() << ", dump " << processor().dump();
-    char buf[8];
-    errno = 0;
-    EXPECT_EQ(::read(ept.get(), buf, sizeof buf), -1);
-    EXPECT_EQ(errno, EPIPE);
-    errno = 0;
-    EXPECT_EQ(::write(ept.get(), "x", 1), -1);
-    EXPECT_EQ(errno, EPIPE);
+    EXPECT_EQ(ioErrnos(ept.get()), std::make_pair(EPIPE, EPIPE));
     pollfd p{ept.get(), POLLIN, 0};
     EXPECT_EQ(::poll(&p, 1, 0), 1);
     EXPECT_EQ(p.revents, POLLERR);
@@ -83,11 +77,7 @@ TEST_F(Crash, RecoveryRebuildsTheTreeAndKillsOldFds) {
     // Debugfs traces survive recovery.
     EXPECT_TRUE(exists(debugfs(0, "trace0")));
     // The rebuilt tree works.
-    Fd ctrl2 = openCtrlOf();
-    const auto dev2 = createEptDev(ctrl2.get(), "e2", RPMSG_ADDR_ANY, 1024);
-    Fd ept2 = openDev(dev2);
-    ASSERT_EQ(::write(ept2.get(), "back", 4), 4);
-    EXPECT_EQ(readMessage(ept2.get()).data, "back");
+    expectEcho("e2", 1024, "back");
 }
 
 TEST_F(Crash, DebugfsCrashTriggersRecovery) {

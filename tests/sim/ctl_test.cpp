@@ -15,13 +15,7 @@ namespace {
 
 class Ctl : public SimTest {
 protected:
-    void SetUp() override {
-        SimTest::SetUp();
-        if (IsSkipped() || HasFatalFailure()) {
-            return;
-        }
-        ASSERT_NO_FATAL_FAILURE(startEchoSim());
-    }
+    void up() override { ASSERT_NO_FATAL_FAILURE(startEchoSim()); }
 
     static void expectOneLineError(const CommandResult& r, const std::string& what) {
         EXPECT_EQ(r.exitCode, 1) << what;

@@ -11,19 +11,11 @@ namespace {
 
 class Ctrl : public SimTest {
 protected:
-    void SetUp() override {
-        SimTest::SetUp();
-        if (IsSkipped() || HasFatalFailure()) {
-            return;
-        }
+    void up() override {
         ASSERT_NO_FATAL_FAILURE(startEchoSim());
         ASSERT_NO_FATAL_FAILURE(bootProcessor(0));
         ctrl_ = openCtrl();
         ASSERT_TRUE(ctrl_.valid());
-    }
-    void TearDown() override {
-        ctrl_.reset();
-        SimTest::TearDown();
     }
 
     /// Waits until the sim has processed the release of @p dev (FUSE sends RELEASE
@@ -34,8 +26,6 @@ protected:
             return e.is_null() || !e.value("open", false);
         });
     }
-
-    Fd ctrl_;
 };
 
 TEST_F(Ctrl, AddressIsBoundAtOpenAndFreedAtClose) {

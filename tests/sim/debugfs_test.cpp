@@ -11,13 +11,7 @@ namespace {
 
 class Debugfs : public SimTest {
 protected:
-    void SetUp() override {
-        SimTest::SetUp();
-        if (IsSkipped() || HasFatalFailure()) {
-            return;
-        }
-        ASSERT_NO_FATAL_FAILURE(startEchoSim());
-    }
+    void up() override { ASSERT_NO_FATAL_FAILURE(startEchoSim()); }
 
     long crashCount() {
         const auto p = processor();

@@ -22,11 +22,7 @@ using Clock = std::chrono::steady_clock;
 
 class Eptdev : public SimTest {
 protected:
-    void SetUp() override {
-        SimTest::SetUp();
-        if (IsSkipped() || HasFatalFailure()) {
-            return;
-        }
+    void up() override {
         ASSERT_NO_FATAL_FAILURE(startEchoSim(echoSpec(), edit_));
         ASSERT_NO_FATAL_FAILURE(bootProcessor(0));
         ctrl_ = openCtrl();
@@ -34,13 +30,8 @@ protected:
         dev_ = createEptDev(ctrl_.get(), "test", RPMSG_ADDR_ANY, 1024);
         ASSERT_EQ(dev_, "rpmsg0");
     }
-    void TearDown() override {
-        ctrl_.reset();
-        SimTest::TearDown();
-    }
 
     std::function<void(nlohmann::json&)> edit_;
-    Fd ctrl_;
     std::string dev_;
 };
 

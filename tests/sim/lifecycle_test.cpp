@@ -107,13 +107,7 @@ TEST_F(Lifecycle, StopTearsDownEveryRpmsgDevice) {
 
     ASSERT_EQ(writeAttr(rproc(0, "state"), "stop\n"), 0);
     EXPECT_EQ(state(), "offline");
-    char buf[16];
-    errno = 0;
-    EXPECT_EQ(::read(ept.get(), buf, sizeof buf), -1);
-    EXPECT_EQ(errno, EPIPE);
-    errno = 0;
-    EXPECT_EQ(::write(ept.get(), "x", 1), -1);
-    EXPECT_EQ(errno, EPIPE);
+    EXPECT_EQ(ioErrnos(ept.get()), std::make_pair(EPIPE, EPIPE));
     pollfd p{ept.get(), POLLIN | POLLOUT, 0};
     EXPECT_EQ(::poll(&p, 1, 0), 1);
     EXPECT_EQ(p.revents, POLLERR);
@@ -172,11 +166,7 @@ TEST_F(Lifecycle, ImageWithoutNameServiceHasNoNsDeviceAndNoChannels) {
     // The remote still sends its NS announcement, but nobody listens on address 53.
     EXPECT_FALSE(waitFor([&] { return exists(busDev("virtio0.rpmsg-echo.-1.1024")); }, 300ms));
     // The service itself works through an explicit endpoint.
-    Fd ctrl = openCtrl();
-    const auto dev = createEptDev(ctrl.get(), "x", RPMSG_ADDR_ANY, 1024);
-    Fd ept = openDev(dev);
-    ASSERT_EQ(::write(ept.get(), "hi", 2), 2);
-    EXPECT_EQ(readMessage(ept.get()).data, "hi");
+    expectEcho("x", 1024, "hi");
 }
 
 TEST_F(Lifecycle, StartWhileCrashedSucceedsAndStaysCrashed) {

@@ -50,17 +50,7 @@ protected:
         return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
     }
 
-    static nlohmann::json fullSpec() {
-        return nlohmann::json::parse(R"({
-          "boot_ms": 20,
-          "services": [ {"name": "rpmsg-echo", "addr": 1024, "kind": "echo"},
-                        {"name": "rpmsg-sensor", "addr": 1025, "kind": "stream", "rate_hz": 100, "size": 64},
-                        {"name": "rpmsg-sink", "addr": 1026, "kind": "sink", "consume_every_ms": 10},
-                        {"name": "hidden", "addr": 1027, "kind": "echo", "announce": false} ],
-          "trace": ["boot ok", "echo ready"],
-          "crash_after_messages": 0,
-          "image": { "name_service": true, "trace_len": 1024, "machine": 40 } })");
-    }
+    static nlohmann::json fullSpec() { return nlohmann::json::parse(ReadmeSpec); }
 
     std::string bin_;
     std::unique_ptr<TempDir> tmp_;

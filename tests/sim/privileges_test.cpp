@@ -4,6 +4,7 @@
 // attributes but cannot open the nodes itself; an fd handed to it works (docs/simulator.md
 // "Command line").
 
+#include "fd_io.h"
 #include "sim_fixture.h"
 
 #include <cerrno>
@@ -37,12 +38,7 @@ std::map<std::string, std::string> runAsNobody(const std::function<std::string()
         return n == static_cast<ssize_t>(report.size()) ? 0 : 1;
     });
     ::close(p[1]);
-    std::string text;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(p[0], buf, sizeof buf)) > 0) {
-        text.append(buf, static_cast<size_t>(n));
-    }
+    const std::string text = harness::readToEnd(p[0]);
     ::close(p[0]);
     std::map<std::string, std::string> out;
     std::istringstream lines(text);
@@ -68,22 +64,13 @@ std::string openErrno(const std::string& p, int flags) {
 
 class Privileges : public SimTest {
 protected:
-    void SetUp() override {
-        SimTest::SetUp();
-        if (IsSkipped() || HasFatalFailure()) {
-            return;
-        }
+    void up() override {
         ASSERT_NO_FATAL_FAILURE(startEchoSim());
         ASSERT_NO_FATAL_FAILURE(bootProcessor(0));
         ctrl_ = openCtrl();
         dev_ = createEptDev(ctrl_.get(), "priv", RPMSG_ADDR_ANY, 1024);
         ASSERT_FALSE(dev_.empty());
     }
-    void TearDown() override {
-        ctrl_.reset();
-        SimTest::TearDown();
-    }
-    Fd ctrl_;
     std::string dev_;
 };
 
@@ -137,21 +124,8 @@ TEST_F(Privileges, PassedFdWorksForNobody) {
         ::close(sv[0]);
         std::string result = "fail";
         if (dropToNobody()) {
-            char data = 0;
-            iovec iov{&data, 1};
-            alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-            msghdr msg{};
-            msg.msg_iov = &iov;
-            msg.msg_iovlen = 1;
-            msg.msg_control = control;
-            msg.msg_controllen = sizeof control;
-            int fd = -1;
-            if (::recvmsg(sv[1], &msg, 0) == 1) {
-                const cmsghdr* c = CMSG_FIRSTHDR(&msg);
-                if (c != nullptr && c->cmsg_type == SCM_RIGHTS) {
-                    std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-                }
-            }
+            harness::FdMessage m = harness::receiveFds(sv[1], 1, 1);
+            const int fd = m.fds.empty() ? -1 : m.fds.front();
             const int own = ::open(path("dev/" + dev_).c_str(), O_RDWR);
             if (fd < 0) {
                 result = "no fd received";
@@ -175,29 +149,11 @@ TEST_F(Privileges, PassedFdWorksForNobody) {
     }
     ASSERT_GT(child, 0);
     ::close(sv[1]);
-    char one = 'f';
-    iovec iov{&one, 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    const int fd = ept.get();
-    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    ASSERT_EQ(::sendmsg(sv[0], &msg, 0), 1);
+    ASSERT_EQ(harness::sendFds(sv[0], "f", {ept.get()}), 0);
     std::string result;
     pollfd p{sv[0], POLLIN, 0};
     if (::poll(&p, 1, 10000) == 1) {
-        char buf[256];
-        ssize_t n;
-        while ((n = ::read(sv[0], buf, sizeof buf)) > 0) {
-            result.append(buf, static_cast<size_t>(n));
-        }
+        result = harness::readToEnd(sv[0]);
     }
     ::close(sv[0]);
     int status = 0;

@@ -15,11 +15,7 @@ namespace {
 
 class Profile515 : public SimTest {
 protected:
-    void SetUp() override {
-        SimTest::SetUp();
-        if (IsSkipped() || HasFatalFailure()) {
-            return;
-        }
+    void up() override {
         ASSERT_NO_FATAL_FAILURE(makeFirmware("echo.elf", echoSpec()));
         auto config = defaultConfig();
         config.erase("kernel"); // the command line decides
@@ -77,15 +73,8 @@ TEST_F(Profile515, FullNonblockingWriteIsENOMEM) {
     Fd fd = openDev(dev, O_RDWR | O_NONBLOCK);
     ASSERT_TRUE(fd.valid());
     ctlOk({"stall", "cm4"});
-    int ok = 0;
     int err = 0;
-    for (; ok < 400; ++ok) {
-        if (::write(fd.get(), "0123456789abcdef", 16) != 16) {
-            err = errno;
-            break;
-        }
-    }
-    EXPECT_EQ(ok, 256);
+    EXPECT_EQ(writeUntilFailure(fd.get(), 16, 400, err), 256);
     EXPECT_EQ(err, ENOMEM);
 }
 

@@ -76,15 +76,8 @@ TEST_F(Profile61, OtherwiseAs66) {
     Fd fd = openDev(dev, O_RDWR | O_NONBLOCK);
     ASSERT_TRUE(fd.valid());
     ctlOk({"stall", "cm4"});
-    int ok = 0;
     int err = 0;
-    for (; ok < 400; ++ok) {
-        if (::write(fd.get(), "0123456789abcdef", 16) != 16) {
-            err = errno;
-            break;
-        }
-    }
-    EXPECT_EQ(ok, 256);
+    EXPECT_EQ(writeUntilFailure(fd.get(), 16, 400, err), 256);
     EXPECT_EQ(err, EAGAIN);
 }
 

@@ -3,6 +3,7 @@
 // --uevents: kernel-format uevents on the udev netlink group, seen by sd_device_monitor, and
 // only inside a private network namespace (docs/simulator.md "--uevents"; docs/toolchain.md §3).
 
+#include "fd_io.h"
 #include "sim_fixture.h"
 
 #include <cerrno>
@@ -185,12 +186,7 @@ TEST_F(Uevents, MonitorSeesAddAndRemoveEventsInPrivateNetns) {
         },
         60s);
     ::close(p[1]);
-    std::string text;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(p[0], buf, sizeof buf)) > 0) {
-        text.append(buf, static_cast<size_t>(n));
-    }
+    const std::string text = harness::readToEnd(p[0]);
     ::close(p[0]);
     if (std::getenv("SIMTEST_VERBOSE") != nullptr) {
         std::cout << text;

@@ -8,28 +8,29 @@ import signal
 import subprocess
 import time
 
-# The defaults of Debian's /usr/share/dbus-1/system.conf that decide what a policy file adds:
-# everyone may connect, nobody may own names or send method calls unless a rule allows it.
-SYSTEM_DEFAULTS = """
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
-    <allow send_destination="org.freedesktop.DBus"
-           send_interface="org.freedesktop.DBus.Introspectable"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
-    <deny send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"
-          send_member="UpdateActivationEnvironment"/>
-  </policy>
-"""
+
+def system_defaults():
+    """The defaults of Debian's system.conf that decide what a policy file adds, shared with the
+    C++ harness (tests/harness/system-bus-defaults.xml)."""
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness",
+                           "system-bus-defaults.xml")) as f:
+        return f.read()
+
+
+def world_readable_copies(*paths):
+    """Copies of paths that any user can read (and run, when executable) in a fresh directory
+    under /tmp (mode 0755): what a test runs as another user must not depend on the checkout's
+    permissions (it may be in a directory only root may enter). Returns the directory; the caller
+    removes it."""
+    import shutil
+    import tempfile
+    work = tempfile.mkdtemp(prefix="rpmsgd-for-nobody-")
+    os.chmod(work, 0o755)
+    for path in paths:
+        copy = os.path.join(work, os.path.basename(path))
+        shutil.copyfile(path, copy)
+        os.chmod(copy, 0o755 if os.access(path, os.X_OK) else 0o644)
+    return work
 
 HEADER = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">

@@ -99,12 +99,33 @@ def parse_dirs(argv):
     return dirs, rest
 
 
+def tool(name, package=""):
+    """The path of program name; raises Skip when it is not installed."""
+    import shutil
+    path = shutil.which(name)
+    if not path:
+        hint = " (Debian package %s)" % package if package else ""
+        raise Skip("%s is not installed%s" % (name, hint))
+    return path
+
+
+def run(cmd, **kw):
+    """Runs cmd with its stdout and stderr together, as text."""
+    import subprocess
+    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
+
+
+def run_ok(cmd, what, **kw):
+    """run(); an exit code other than 0 raises AssertionError naming what, with the output."""
+    r = run(cmd, **kw)
+    assert r.returncode == 0, "%s failed (%d):\n%s" % (what, r.returncode, r.stdout[-4000:])
+    return r.stdout
+
+
 def meson_install(builddir, destdir):
     """Installs the build into destdir (DESTDIR); raises AssertionError with meson's output."""
-    import subprocess
-    r = subprocess.run(["meson", "install", "-C", builddir, "--no-rebuild", "--destdir", destdir],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert r.returncode == 0, "meson install failed (%d):\n%s" % (r.returncode, r.stdout[-4000:])
+    run_ok(["meson", "install", "-C", builddir, "--no-rebuild", "--destdir", destdir],
+           "meson install")
 
 
 def staged(destdir, path):

@@ -9,11 +9,10 @@ Usage: install_test.py BUILDDIR EXPECTED_LIST --dir NAME=PATH...
 """
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
-from cases import Cases, Skip, meson_install, parse_dirs, staged
+from cases import Cases, meson_install, parse_dirs, run_ok, staged, tool
 
 
 def expected_files(listfile, dirs):
@@ -59,9 +58,9 @@ def main():
                      if f.endswith(".xml") or f.startswith(dirs["dbus_policydir"] + "/"))
 
         def lint(path):
-            r = subprocess.run(["xmllint", "--noout", "--nonet", staged(destdir, path)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            assert r.returncode == 0 and not r.stdout, "xmllint %s:\n%s" % (path, r.stdout)
+            out = run_ok(["xmllint", "--noout", "--nonet", staged(destdir, path)],
+                         "xmllint " + path)
+            assert not out, "xmllint %s:\n%s" % (path, out)
         if not xml:
             c.run("XmlFilesInstalled", lambda: (_ for _ in ()).throw(
                 AssertionError("no XML or policy file was installed")))
@@ -71,36 +70,25 @@ def main():
         def config_valid():
             daemon = staged(destdir, dirs["sbindir"] + "/rpmsgd")
             config = staged(destdir, dirs["sysconfdir"] + "/rpmsgd/rpmsgd.json")
-            r = subprocess.run([daemon, "--check-config", config], stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-            assert r.returncode == 0, "rpmsgd --check-config %s:\n%s" % (config, r.stdout)
-            assert r.stdout.strip().endswith(": valid"), r.stdout
+            out = run_ok([daemon, "--check-config", config], "rpmsgd --check-config " + config)
+            assert out.strip().endswith(": valid"), out
         c.run("DefaultConfigIsValid", config_valid)
 
         def sysusers():
-            tool = shutil.which("systemd-sysusers")
-            if not tool:
-                raise Skip("systemd-sysusers is not installed")
             with tempfile.TemporaryDirectory() as root:
                 os.makedirs(root + "/etc")
                 snippet = staged(destdir, dirs["sysusersdir"] + "/rpmsgd.conf")
-                r = subprocess.run([tool, "--root=" + root, snippet], stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True)
-                assert r.returncode == 0, "systemd-sysusers:\n" + r.stdout
+                run_ok([tool("systemd-sysusers"), "--root=" + root, snippet], "systemd-sysusers")
                 groups = [l.split(":")[0] for l in open(root + "/etc/group")]
                 assert "rpmsg" in groups and "rpmsg-admin" in groups, (
                     "groups created: %s" % groups)
         c.run("SysusersCreatesGroups", sysusers)
 
         def tmpfiles():
-            tool = shutil.which("systemd-tmpfiles")
-            if not tool:
-                raise Skip("systemd-tmpfiles is not installed")
             with tempfile.TemporaryDirectory() as root:
                 snippet = staged(destdir, dirs["tmpfilesdir"] + "/rpmsgd.conf")
-                r = subprocess.run([tool, "--create", "--root=" + root, snippet],
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-                assert r.returncode == 0, "systemd-tmpfiles:\n" + r.stdout
+                run_ok([tool("systemd-tmpfiles"), "--create", "--root=" + root, snippet],
+                       "systemd-tmpfiles")
                 for d, mode in ((dirs["statedir"], 0o750), (dirs["statedir"] + "/coredumps", 0o750),
                                 (dirs["firmwaredir"] + "/rpmsgd", 0o755)):
                     p = staged(root, d)

@@ -10,17 +10,12 @@ Usage: man_test.py BUILDDIR --dir NAME=PATH...
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 
-from cases import Cases, Skip, meson_install, parse_dirs, staged
+from cases import Cases, meson_install, parse_dirs, run, staged, tool
 
 PAGES = ["man8/rpmsgd.8", "man1/rpmsgctl.1", "man1/rpmsg-sim.1"]
-
-
-def run(cmd, **kw):
-    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
 
 
 def main():
@@ -33,8 +28,7 @@ def main():
         mandir = staged(destdir, dirs["mandir"])
 
         def lint(page):
-            if not shutil.which("groff"):
-                raise Skip("groff is not installed (Debian package groff-base)")
+            tool("groff", "groff-base")
             path = os.path.join(mandir, page)
             r = run(["groff", "-man", "-t", "-ww", "-z", path])
             assert r.returncode == 0 and not r.stdout.strip(), "groff -ww %s:\n%s" % (

@@ -18,8 +18,10 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 
-from busenv import SYSTEM_DEFAULTS, Bus, fake_kernel, stop, wait_for
-from cases import Cases, Skip, meson_install, parse_dirs, staged
+import busenv
+import cases
+from busenv import Bus, fake_kernel, stop, system_defaults, wait_for, world_readable_copies
+from cases import Cases, Skip, meson_install, parse_dirs, run, staged
 
 NAME = "org.rpmsgd.Broker1"
 ROOT_PATH = "/org/rpmsgd/Broker1"
@@ -47,10 +49,13 @@ def client(argv):
     return 0
 
 
+# This script as the other users run it: a world-readable copy with the modules it imports.
+CLIENT_SCRIPT = [os.path.abspath(__file__)]
+
+
 def as_user(uid, address, *args):
-    r = subprocess.run([sys.executable, os.path.abspath(__file__), "--client", address] +
-                       list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                       user=uid, group=uid, extra_groups=[], cwd="/")
+    r = run([sys.executable, CLIENT_SCRIPT[0], "--client", address] + list(args), user=uid,
+            group=uid, extra_groups=[], cwd="/")
     try:
         return json.loads(r.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
@@ -99,6 +104,8 @@ def main():
     c = Cases("Policy")
     work = tempfile.mkdtemp(prefix="rpmsgd-policy-")
     os.chmod(work, 0o755)  # nobody connects to the socket inside
+    copies = world_readable_copies(__file__, busenv.__file__, cases.__file__)
+    CLIENT_SCRIPT[0] = os.path.join(copies, os.path.basename(__file__))
     bus = daemon = None
     try:
         destdir = os.path.join(work, "destdir")
@@ -115,7 +122,7 @@ def main():
                 c.skip(n, "needs root (to drop to nobody and own names on a system-type bus)")
             return c.finish()
 
-        body = ("  <type>system</type>\n" + SYSTEM_DEFAULTS +
+        body = ("  <type>system</type>\n" + system_defaults() +
                 "  <policy user=\"root\"><allow own=\"%s\"/></policy>\n" % OTHER +
                 "  <include>%s</include>\n" % policy)
         busdir = os.path.join(work, "bus")
@@ -192,6 +199,7 @@ def main():
             daemon.wait()
         if bus:
             bus.close()
+        shutil.rmtree(copies, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
     return c.finish()
 

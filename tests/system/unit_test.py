@@ -16,21 +16,16 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 
-from cases import Cases, Skip, meson_install, parse_dirs, staged
+from cases import Cases, Skip, meson_install, parse_dirs, run, staged
 
 # The exposure level reached (systemd 252, `systemd-analyze security --offline=true`). Raise it
 # only with a reason in the unit's comments; lower it when the unit gets tighter.
 MAX_EXPOSURE = 1.6
 UNIT = "rpmsgd.service"
 HOST_UNITS = "/usr/lib/systemd/system"
-
-
-def run(cmd, **kw):
-    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
 
 
 def make_root(builddir, root):

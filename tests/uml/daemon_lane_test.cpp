@@ -41,17 +41,6 @@ nlohmann::json laneFirmware() {
     return nlohmann::json::parse(ss.str());
 }
 
-size_t openFds(pid_t pid) {
-    size_t n = 0;
-    if (DIR* d = ::opendir(("/proc/" + std::to_string(pid) + "/fd").c_str())) {
-        while (const dirent* e = ::readdir(d)) {
-            n += e->d_name[0] != '.';
-        }
-        ::closedir(d);
-    }
-    return n;
-}
-
 class Lane : public DaemonTest {
 protected:
     void configure(EnvOptions& o) override {
@@ -287,7 +276,7 @@ TEST_F(Lane, RemoteDestroyingAChannelRemovesItAndEndsItsEndpoints) {
 TEST_F(Lane, RemoteHangingUpRemovesEverythingAndLeaksNothing) {
     const std::string echo = echoChannel();
     ASSERT_FALSE(echo.empty());
-    const size_t fdsBefore = openFds(env().daemonPid());
+    const int fdsBefore = simtest::openFds(env().daemonPid());
     SignalRecorder rec;
     Child holder(clientCred(), [echo](ChildIo& io) {
         Client c;
@@ -319,8 +308,9 @@ TEST_F(Lane, RemoteHangingUpRemovesEverythingAndLeaksNothing) {
     EXPECT_TRUE(env().daemonAlive());
     // Nothing leaked: the daemon holds no more fds than before the endpoints were opened (the
     // transport's ctrl device is gone, too), and the fd store is empty.
-    EXPECT_TRUE(simtest::waitFor([&] { return openFds(env().daemonPid()) <= fdsBefore; }, 5s))
-        << openFds(env().daemonPid()) << " fds open, " << fdsBefore << " before";
+    EXPECT_TRUE(
+        simtest::waitFor([&] { return simtest::openFds(env().daemonPid()) <= fdsBefore; }, 5s))
+        << simtest::openFds(env().daemonPid()) << " fds open, " << fdsBefore << " before";
     if (auto* m = env().serviceManager()) {
         EXPECT_TRUE(simtest::waitFor([&] { return m->stored() == 0; }, 5s)) << m->stored();
     }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #include "sim/behaviour_spec.h"
+#include "sim_harness.h"
 
 #include <string>
 
@@ -11,15 +12,7 @@ using namespace rpmsgsim;
 
 namespace {
 
-// The example of sim/README.md, "Simulated firmware".
-constexpr const char* ReadmeSpec = R"({ "boot_ms": 20,
-  "services": [ {"name": "rpmsg-echo", "addr": 1024, "kind": "echo"},
-                {"name": "rpmsg-sensor", "addr": 1025, "kind": "stream", "rate_hz": 100, "size": 64},
-                {"name": "rpmsg-sink", "addr": 1026, "kind": "sink", "consume_every_ms": 10},
-                {"name": "hidden", "addr": 1027, "kind": "echo", "announce": false} ],
-  "trace": ["boot ok", "echo ready"],
-  "crash_after_messages": 0,
-  "image": { "name_service": true, "trace_len": 1024, "machine": 40 } })";
+using simtest::ReadmeSpec;
 
 std::string errorOf(const std::string& json) {
     const BehaviourParse r = parseBehaviour(json);

@@ -4,6 +4,7 @@
 // manager listens ($NOTIFY_SOCKET), received here on a real datagram socket.
 
 #include "daemon/fd_store.h"
+#include "fd_io.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -54,31 +55,12 @@ public:
     bool ok() const { return ok_; }
     /// @brief One datagram's text and how many fds came with it.
     std::pair<std::string, int> receive() {
-        char buf[512];
-        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)];
-        iovec iov{buf, sizeof(buf)};
-        msghdr msg{};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof(control);
-        const ssize_t n = ::recvmsg(fd_, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-        if (n < 0) {
+        harness::FdMessage m = harness::receiveFds(fd_, 512, 4, MSG_DONTWAIT);
+        if (m.err != 0) {
             return {"<nothing>", 0};
         }
-        int fds = 0;
-        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-            if (c->cmsg_type == SCM_RIGHTS) {
-                const int count = int((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-                for (int i = 0; i < count; ++i) {
-                    int fd;
-                    std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-                    ::close(fd);
-                }
-                fds += count;
-            }
-        }
-        return {std::string(buf, size_t(n)), fds};
+        harness::closeAll(m.fds);
+        return {m.data, int(m.fds.size())};
     }
 
 private:

@@ -93,6 +93,36 @@ void expectRefused(const std::vector<uint8_t>& bytes, const std::string& needle)
         << "message: " << r.problem.message << "\nexpected to contain: " << needle;
 }
 
+// @p good after @p edit through an Elf32Editor (which gets the bytes too).
+template <typename Edit>
+std::vector<uint8_t> edited(const std::vector<uint8_t>& good, Edit&& edit) {
+    auto b = good;
+    Elf32Editor e(b);
+    edit(e, b);
+    return b;
+}
+
+// @p good with its ELF header edited by @p edit.
+template <typename Edit>
+std::vector<uint8_t> withHeader(const std::vector<uint8_t>& good, Edit&& edit) {
+    return edited(good, [&](Elf32Editor& e, std::vector<uint8_t>& b) {
+        auto h = e.ehdr();
+        edit(h, b);
+        e.setEhdr(h);
+    });
+}
+
+// @p good with section header @p index (or that of the section named @p name) edited.
+template <typename Edit>
+std::vector<uint8_t> withSection(const std::vector<uint8_t>& good, const char* name, Edit&& edit) {
+    return edited(good, [&](Elf32Editor& e, std::vector<uint8_t>&) {
+        const unsigned i = name != nullptr ? e.section(name) : e.ehdr().e_shstrndx;
+        auto s = e.shdr(i);
+        edit(s, e);
+        e.setShdr(i, s);
+    });
+}
+
 // Every outcome must be a valid image or an EINVAL with a message; images obey the invariants.
 void expectSaneOutcome(const std::vector<uint8_t>& bytes) {
     const fw::ParseResult r = fw::parse(bytes);
@@ -396,32 +426,20 @@ TEST(FirmwareImage, HeaderChecksInKernelOrder) {
         b[EI_DATA] = 7;
         expectRefused(b, "unknown endianness");
     }
-    {
-        auto b = good;
-        Elf32Editor e(b);
-        auto h = e.ehdr();
-        h.e_shoff = 0xFFFFFFF0; // would overflow a 32-bit sum
-        e.setEhdr(h);
-        expectRefused(b, "the section header table at offset 0xfffffff0 does not fit");
-    }
-    {
-        // e_phnum is checked before e_phoff.
-        auto b = good;
-        Elf32Editor e(b);
-        auto h = e.ehdr();
-        h.e_phnum = 0;
-        h.e_phoff = 0x7FFFFFFF;
-        e.setEhdr(h);
-        expectRefused(b, "no loadable segments");
-    }
-    {
-        auto b = good;
-        Elf32Editor e(b);
-        auto h = e.ehdr();
-        h.e_phoff = static_cast<Elf32_Off>(b.size() + 1);
-        e.setEhdr(h);
-        expectRefused(b, "program header table offset");
-    }
+    // 0xfffffff0 would overflow a 32-bit sum.
+    expectRefused(withHeader(good, [](auto& h, auto&) { h.e_shoff = 0xFFFFFFF0; }),
+                  "the section header table at offset 0xfffffff0 does not fit");
+    // e_phnum is checked before e_phoff.
+    expectRefused(withHeader(good,
+                             [](auto& h, auto&) {
+                                 h.e_phnum = 0;
+                                 h.e_phoff = 0x7FFFFFFF;
+                             }),
+                  "no loadable segments");
+    expectRefused(
+        withHeader(good,
+                   [](auto& h, auto& b) { h.e_phoff = static_cast<Elf32_Off>(b.size() + 1); }),
+        "program header table offset");
 }
 
 TEST(FirmwareImage, Elf64HugeOffsetsDoNotOverflow) {
@@ -452,77 +470,36 @@ TEST(FirmwareImage, Elf64HugeOffsetsDoNotOverflow) {
 
 TEST(FirmwareImage, SectionTableFaults) {
     const auto good = fw::build(defaultOptions());
-    {
-        auto b = good;
-        Elf32Editor e(b);
-        auto h = e.ehdr();
-        h.e_shnum = 0xFFFF;
-        e.setEhdr(h);
-        expectRefused(b, "the section header table is truncated: 65535 headers");
-    }
-    {
-        auto b = good;
-        Elf32Editor e(b);
-        auto h = e.ehdr();
-        h.e_shstrndx = h.e_shnum;
-        e.setEhdr(h);
-        expectRefused(b, "section name table index 5 is out of range (5 sections)");
-    }
-    {
-        auto b = good;
-        Elf32Editor e(b);
-        auto names = e.shdr(e.ehdr().e_shstrndx);
-        names.sh_size = 0x7FFFFFFF;
-        e.setShdr(e.ehdr().e_shstrndx, names);
-        expectRefused(b, "the section name table (offset");
-    }
-    {
-        // A name offset outside the name table matches nothing.
-        auto b = good;
-        Elf32Editor e(b);
-        const unsigned i = e.section(".resource_table");
-        auto s = e.shdr(i);
-        s.sh_name = 0x10000;
-        e.setShdr(i, s);
-        expectRefused(b, "no .resource_table section");
-    }
-    {
-        // A name table without a terminating NUL matches nothing either.
-        auto b = good;
-        Elf32Editor e(b);
-        const unsigned i = e.section(".resource_table");
-        auto names = e.shdr(e.ehdr().e_shstrndx);
-        names.sh_size = e.shdr(i).sh_name + 5; // ".reso", unterminated
-        e.setShdr(e.ehdr().e_shstrndx, names);
-        expectRefused(b, "no .resource_table section");
-    }
-    {
-        auto b = good;
-        Elf32Editor e(b);
-        const unsigned i = e.section(".resource_table");
-        auto s = e.shdr(i);
-        s.sh_offset = 0xFFFFFF00;
-        e.setShdr(i, s);
-        expectRefused(b, "the .resource_table section (offset 0xffffff00");
-    }
-    {
-        auto b = good;
-        Elf32Editor e(b);
-        const unsigned i = e.section(".resource_table");
-        auto s = e.shdr(i);
-        s.sh_size = 15;
-        e.setShdr(i, s);
-        expectRefused(b, "the resource table has no header");
-    }
+    expectRefused(withHeader(good, [](auto& h, auto&) { h.e_shnum = 0xFFFF; }),
+                  "the section header table is truncated: 65535 headers");
+    expectRefused(withHeader(good, [](auto& h, auto&) { h.e_shstrndx = h.e_shnum; }),
+                  "section name table index 5 is out of range (5 sections)");
+    // nullptr: the section name table.
+    expectRefused(
+        withSection(good, nullptr, [](auto& names, auto&) { names.sh_size = 0x7FFFFFFF; }),
+        "the section name table (offset");
+    // A name offset outside the name table matches nothing.
+    expectRefused(withSection(good, ".resource_table", [](auto& s, auto&) { s.sh_name = 0x10000; }),
+                  "no .resource_table section");
+    // A name table without a terminating NUL matches nothing either.
+    expectRefused(edited(good,
+                         [](Elf32Editor& e, auto&) {
+                             auto names = e.shdr(e.ehdr().e_shstrndx);
+                             names.sh_size = e.shdr(e.section(".resource_table")).sh_name + 5;
+                             e.setShdr(e.ehdr().e_shstrndx, names); // ".reso", unterminated
+                         }),
+                  "no .resource_table section");
+    expectRefused(
+        withSection(good, ".resource_table", [](auto& s, auto&) { s.sh_offset = 0xFFFFFF00; }),
+        "the .resource_table section (offset 0xffffff00");
+    expectRefused(withSection(good, ".resource_table", [](auto& s, auto&) { s.sh_size = 15; }),
+                  "the resource table has no header");
 }
 
 TEST(FirmwareImage, ResourceTableFaults) {
     const auto good = fw::build(defaultOptions());
     const auto edited = [&](auto&& edit) {
-        auto b = good;
-        Elf32Editor e(b);
-        edit(e);
-        return b;
+        return ::edited(good, [&](Elf32Editor& e, auto&) { edit(e); });
     };
     expectRefused(edited([](Elf32Editor& e) { e.setTableU32(8, 1); }),
                   "non-zero reserved header bytes");
@@ -715,14 +692,8 @@ TEST(FirmwareImage, SegmentChecks) {
         ASSERT_TRUE(r) << r.problem.message;
         EXPECT_TRUE(r.image->segments.empty());
     }
-    {
-        auto b = good;
-        Elf32Editor e(b);
-        auto h = e.ehdr();
-        h.e_phnum = 2000;
-        e.setEhdr(h);
-        expectRefused(b, "the program header table is truncated: 2000 headers");
-    }
+    expectRefused(withHeader(good, [](auto& h, auto&) { h.e_phnum = 2000; }),
+                  "the program header table is truncated: 2000 headers");
 }
 
 TEST(FirmwareImage, BehaviourSection) {

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #pragma once
-// Helpers shared by the unit tests: per-test temporary directories and small file utilities.
+// Helpers shared by the unit tests: per-test temporary directories (the harness's) and small file
+// utilities.
+
+#include "sim_harness.h"
 
 #include <cstdint>
 #include <cstdlib>
@@ -14,31 +17,14 @@
 
 namespace unit {
 
-/// @brief A fresh directory under $TMPDIR (or /tmp), removed with its contents at scope exit.
-class TempDir {
+/// @brief The harness's temporary directory, with paths as std::filesystem::path.
+class TempDir : public simtest::TempDir {
 public:
-    TempDir() {
-        const char* base = std::getenv("TMPDIR");
-        std::string pattern = std::string(base && *base ? base : "/tmp") + "/rpmsgd-unit-XXXXXX";
-        if (!mkdtemp(pattern.data())) {
-            throw std::runtime_error("mkdtemp failed");
-        }
-        path_ = pattern;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
+    TempDir() : simtest::TempDir("rpmsgd-unit") {}
     /// @brief The directory.
-    const std::filesystem::path& path() const { return path_; }
+    std::filesystem::path path() const { return simtest::TempDir::path(); }
     /// @brief A path inside the directory.
-    std::string file(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-    std::filesystem::path path_;
+    std::string file(const std::string& name) const { return (path() / name).string(); }
 };
 
 /// @brief Writes @p bytes to @p path (throws on failure).

@@ -25,57 +25,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// The bus of docs/toolchain.md §4: system-like (EXTERNAL auth, default deny for method calls), with
-// our real policy file included after the defaults, so its allow rules decide.
-std::string busConfig(const std::string& policy, const std::vector<std::string>& more) {
-    std::string includes;
-    for (const auto& p : more) {
-        includes += "  <include>" + p + "</include>\n";
-    }
-    return R"(<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:tmpdir=/tmp</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
-    <deny send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus" send_member="UpdateActivationEnvironment"/>
-  </policy>
-  <include>)" +
-           policy + "</include>\n" + includes + "</busconfig>\n";
-}
-
-std::optional<int> reap(pid_t pid, std::chrono::milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    while (true) {
-        int status = 0;
-        const pid_t r = ::waitpid(pid, &status, WNOHANG);
-        if (r == pid) {
-            return status;
-        }
-        if (r < 0 && errno != EINTR) {
-            return std::nullopt;
-        }
-        if (Clock::now() >= deadline) {
-            return std::nullopt;
-        }
-        std::this_thread::sleep_for(5ms);
-    }
-}
-
 std::string describeStatus(int status) {
     if (WIFEXITED(status)) {
         return "exit code " + std::to_string(WEXITSTATUS(status));
@@ -147,7 +96,7 @@ DaemonEnv::DaemonEnv() : tmp_(std::make_unique<simtest::TempDir>("rpmsgd-it")) {
 
 DaemonEnv::~DaemonEnv() {
     stopDaemon();
-    stopBus();
+    bus_.stop();
     sim_->shutdown();
     // Both have exited now (LeakSanitizer reports at exit): a sanitizer report in either log
     // fails the test that ran them, even when everything it asserted held.
@@ -207,63 +156,12 @@ std::string DaemonEnv::start(const EnvOptions& options) {
 }
 
 std::string DaemonEnv::startBus(const std::vector<std::string>& policies) {
-    const std::string dir = root() + "/bus";
-    fs::create_directories(dir);
-    ::chmod(dir.c_str(), 0755); // nobody must reach the socket
-    const std::string conf = dir + "/bus.conf";
-    simtest::writeTextFile(conf, busConfig(policyFile(), policies));
-    const std::string socket = dir + "/bus.sock";
-    const std::string logPath = root() + "/bus.log";
-    std::vector<std::string> argv = {"/usr/bin/dbus-daemon", "--config-file=" + conf, "--nofork",
-                                     "--address=unix:path=" + socket, "--print-address=1"};
-    std::string error;
-    simtest::SpawnOptions spawn;
-    spawn.logPath = logPath;
-    spawn.captureStdout = true;
-    simtest::Spawned bus = simtest::spawnLogged(argv, spawn, error);
-    if (bus.pid < 0) {
-        return error;
+    if (auto e = bus_.start(root() + "/bus", policyFile(), policies); !e.empty()) {
+        return e;
     }
-    busPid_ = bus.pid;
-    busStdout_ = bus.stdoutFd;
-    std::string line;
-    const auto deadline = Clock::now() + 10s;
-    while (line.find('\n') == std::string::npos && Clock::now() < deadline) {
-        pollfd p{busStdout_, POLLIN, 0};
-        if (::poll(&p, 1, 100) > 0) {
-            char buf[512];
-            const ssize_t n = ::read(busStdout_, buf, sizeof buf);
-            if (n <= 0) {
-                break;
-            }
-            line.append(buf, static_cast<size_t>(n));
-        }
-    }
-    if (line.find('\n') == std::string::npos) {
-        return "dbus-daemon did not print its address within 10 s:\n" +
-               simtest::readFile(logPath).data;
-    }
-    busAddress_ = line.substr(0, line.find('\n'));
-    // The socket inherits our umask; others need write permission to connect.
-    ::chmod(socket.c_str(), 0777);
     // Every sd-bus user in this process and its children (rpmsgd, the clients) uses it.
-    ::setenv("DBUS_SYSTEM_BUS_ADDRESS", busAddress_.c_str(), 1);
+    ::setenv("DBUS_SYSTEM_BUS_ADDRESS", bus_.address().c_str(), 1);
     return {};
-}
-
-void DaemonEnv::stopBus() {
-    if (busPid_ > 0) {
-        ::kill(busPid_, SIGTERM);
-        if (!reap(busPid_, 5s)) {
-            ::kill(busPid_, SIGKILL);
-            reap(busPid_, 5s);
-        }
-        busPid_ = -1;
-    }
-    if (busStdout_ >= 0) {
-        ::close(busStdout_);
-        busStdout_ = -1;
-    }
 }
 
 void DaemonEnv::writeConfig(const nlohmann::json& config) const {
@@ -275,7 +173,7 @@ void DaemonEnv::writeConfigText(const std::string& text) const {
 }
 
 std::string DaemonEnv::startDaemon(std::chrono::milliseconds timeout) {
-    if (daemonPid_ > 0 && daemonAlive()) {
+    if (daemonAlive()) {
         return "rpmsgd is already running";
     }
     const std::string logPath = root() + "/rpmsgd.log";
@@ -295,7 +193,7 @@ std::string DaemonEnv::startDaemon(std::chrono::milliseconds timeout) {
             envStrings.push_back(s);
         }
     }
-    envStrings.push_back("DBUS_SYSTEM_BUS_ADDRESS=" + busAddress_);
+    envStrings.push_back("DBUS_SYSTEM_BUS_ADDRESS=" + bus_.address());
     envStrings.push_back("RPMSGD_DEBUG=1");
     std::vector<std::pair<std::string, int>> stored;
     if (manager_) {
@@ -325,13 +223,12 @@ std::string DaemonEnv::startDaemon(std::chrono::milliseconds timeout) {
     if (child.pid < 0) {
         return error;
     }
-    daemonPid_ = child.pid;
-    daemonStatus_.reset();
+    daemon_.reset(child.pid);
     const auto deadline = Clock::now() + timeout;
     while (true) {
         if (!daemonAlive()) {
             return "rpmsgd exited before taking the bus name (" +
-                   describeStatus(daemonStatus_.value_or(-1)) + ")\n" + daemonLog();
+                   describeStatus(daemon_.status().value_or(-1)) + ")\n" + daemonLog();
         }
         if (nameHasOwner()) {
             return {};
@@ -345,48 +242,20 @@ std::string DaemonEnv::startDaemon(std::chrono::milliseconds timeout) {
 }
 
 bool DaemonEnv::daemonAlive() {
-    if (daemonPid_ <= 0 || daemonStatus_) {
-        return false;
-    }
-    int status = 0;
-    const pid_t r = ::waitpid(daemonPid_, &status, WNOHANG);
-    if (r == daemonPid_) {
-        daemonStatus_ = status;
-        return false;
-    }
-    return r == 0;
+    return daemon_.alive();
 }
 
 std::optional<int> DaemonEnv::stopDaemon(std::chrono::milliseconds timeout) {
-    if (daemonPid_ <= 0) {
-        return std::nullopt;
-    }
-    if (daemonStatus_) {
-        return daemonStatus_;
-    }
-    ::kill(daemonPid_, SIGTERM);
-    if (auto s = reap(daemonPid_, timeout)) {
-        daemonStatus_ = *s;
-        return s;
-    }
-    killDaemon();
-    return std::nullopt;
+    return daemon_.stop(timeout);
 }
 
-void DaemonEnv::signalDaemon(int sig) const {
-    if (daemonPid_ > 0) {
-        ::kill(daemonPid_, sig);
-    }
+void DaemonEnv::signalDaemon(int sig) {
+    daemon_.signal(sig);
 }
 
 void DaemonEnv::killDaemon() {
-    if (daemonPid_ <= 0 || daemonStatus_) {
-        return;
-    }
-    ::kill(daemonPid_, SIGKILL);
-    if (auto s = reap(daemonPid_, 10s)) {
-        daemonStatus_ = *s;
-    }
+    daemon_.signal(SIGKILL);
+    daemon_.waitExit(10s);
 }
 
 std::string DaemonEnv::daemonLog() const {
@@ -395,8 +264,7 @@ std::string DaemonEnv::daemonLog() const {
 }
 
 std::string DaemonEnv::logs() {
-    return daemonLog() + "---- dbus-daemon log ----\n" +
-           simtest::readFile(root() + "/bus.log").data + (realKernel_ ? "" : sim_->log());
+    return daemonLog() + bus_.log() + (realKernel_ ? "" : sim_->log());
 }
 
 bool DaemonEnv::nameHasOwner() const {

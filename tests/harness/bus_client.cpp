@@ -11,7 +11,6 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <sstream>
 #include <sys/prctl.h>
@@ -26,43 +25,30 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 // The generated proxies on a connection of ours (no event loop thread of their own).
-class ManagerProxy final : public sdbus::ProxyInterfaces<org::rpmsgd::Broker1::Manager_proxy> {
+template <typename Interface>
+class Proxy : public sdbus::ProxyInterfaces<Interface> {
 public:
-    explicit ManagerProxy(sdbus::IConnection& c) : ProxyInterfaces(c, BusName, RootPath) {
-        registerProxy();
+    Proxy(sdbus::IConnection& c, const std::string& path)
+        : sdbus::ProxyInterfaces<Interface>(c, BusName, path) {
+        this->registerProxy();
     }
-    ~ManagerProxy() { unregisterProxy(); }
+    ~Proxy() { this->unregisterProxy(); }
 };
 
-class ProcessorProxy final : public sdbus::ProxyInterfaces<org::rpmsgd::Broker1::Processor_proxy> {
+class ProcessorProxy final : public Proxy<org::rpmsgd::Broker1::Processor_proxy> {
 public:
-    ProcessorProxy(sdbus::IConnection& c, const std::string& path)
-        : ProxyInterfaces(c, BusName, path) {
-        registerProxy();
-    }
-    ~ProcessorProxy() { unregisterProxy(); }
+    using Proxy::Proxy;
 
 private:
     void onCrashed(const uint32_t&, const std::string&) override {} // SignalRecorder's job
     void onTraceLines(const uint32_t&, const std::vector<std::string>&) override {}
 };
 
-class ChannelProxy final : public sdbus::ProxyInterfaces<org::rpmsgd::Broker1::Channel_proxy> {
-public:
-    ChannelProxy(sdbus::IConnection& c, const std::string& path)
-        : ProxyInterfaces(c, BusName, path) {
-        registerProxy();
-    }
-    ~ChannelProxy() { unregisterProxy(); }
-};
+using ChannelProxy = Proxy<org::rpmsgd::Broker1::Channel_proxy>;
+using EndpointProxy = Proxy<org::rpmsgd::Broker1::Endpoint_proxy>;
 
-class EndpointProxy final : public sdbus::ProxyInterfaces<org::rpmsgd::Broker1::Endpoint_proxy> {
-public:
-    EndpointProxy(sdbus::IConnection& c, const std::string& path)
-        : ProxyInterfaces(c, BusName, path) {
-        registerProxy();
-    }
-    ~EndpointProxy() { unregisterProxy(); }
+struct ManagerProxy final : Proxy<org::rpmsgd::Broker1::Manager_proxy> {
+    explicit ManagerProxy(sdbus::IConnection& c) : Proxy(c, RootPath) {}
 };
 
 Opened toOpened(std::tuple<sdbus::UnixFd, sdbus::ObjectPath, uint32_t>&& t) {
@@ -398,30 +384,11 @@ void SignalRecorder::sync() {
 // ---- rpmsg fds -------------------------------------------------------------------------------
 
 std::string errnoName(int e) {
-    switch (e) {
-    case 0:
+    if (e == 0) {
         return "0";
-    case EPIPE:
-        return "EPIPE";
-    case EAGAIN:
-        return "EAGAIN";
-    case EMSGSIZE:
-        return "EMSGSIZE";
-    case ETIMEDOUT:
-        return "ETIMEDOUT";
-    case ENOENT:
-        return "ENOENT";
-    case EBADF:
-        return "EBADF";
-    case EINVAL:
-        return "EINVAL";
-    case ENXIO:
-        return "ENXIO";
-    case ENODEV:
-        return "ENODEV";
-    default:
-        return "errno " + std::to_string(e) + " (" + std::strerror(e) + ")";
     }
+    const char* name = ::strerrorname_np(e);
+    return name != nullptr ? name : "errno " + std::to_string(e) + " (" + std::strerror(e) + ")";
 }
 
 int sendMsg(int fd, const std::string& data) {
@@ -462,14 +429,6 @@ std::string roundTrip(int fd, const std::string& text, std::chrono::milliseconds
 
 // ---- children --------------------------------------------------------------------------------
 
-std::string Cred::describe() const {
-    std::string s = "uid " + std::to_string(uid) + " gid " + std::to_string(gid);
-    for (auto g : groups) {
-        s += "," + std::to_string(g);
-    }
-    return s;
-}
-
 void ChildIo::send(const std::string& line) {
     const std::string l = line + "\n";
     (void)!::write(out_, l.data(), l.size());
@@ -507,8 +466,7 @@ Child::Child(const Cred& cred, const std::function<int(ChildIo&)>& body) {
         ::close(down[1]);
         ChildIo io(down[0], up[1]);
         int rc = 98;
-        if (::setgroups(cred.groups.size(), cred.groups.data()) != 0 || ::setgid(cred.gid) != 0 ||
-            ::setuid(cred.uid) != 0) {
+        if (!harness::switchTo(cred)) {
             io.send(std::string("child failed: cannot switch to ") + cred.describe() + ": " +
                     std::strerror(errno));
             ::_exit(rc);
@@ -527,6 +485,7 @@ Child::Child(const Cred& cred, const std::function<int(ChildIo&)>& body) {
     ::close(up[1]);
     ::close(down[0]);
     fromChild_ = up[0];
+    lines_.setFd(fromChild_);
     toChild_ = down[1];
 }
 
@@ -540,38 +499,7 @@ Child::~Child() {
 }
 
 std::optional<std::string> Child::readLine(std::chrono::milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    while (true) {
-        if (auto nl = buf_.find('\n'); nl != std::string::npos) {
-            std::string line = buf_.substr(0, nl);
-            buf_.erase(0, nl + 1);
-            return line;
-        }
-        const auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-        if (left.count() <= 0) {
-            return std::nullopt;
-        }
-        pollfd p{fromChild_, POLLIN, 0};
-        const int r = ::poll(&p, 1, static_cast<int>(left.count()));
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r <= 0) {
-            return std::nullopt;
-        }
-        char buf[4096];
-        const ssize_t n = ::read(fromChild_, buf, sizeof buf);
-        if (n <= 0) {
-            if (!buf_.empty()) {
-                std::string rest;
-                rest.swap(buf_);
-                return rest;
-            }
-            return std::nullopt;
-        }
-        buf_.append(buf, static_cast<size_t>(n));
-    }
+    return lines_.readLine(timeout, true);
 }
 
 std::string Child::readAll(std::chrono::milliseconds timeout) {

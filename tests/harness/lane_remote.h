@@ -9,6 +9,8 @@
 // the same vocabulary: stall, resume, announce NAME ADDR, destroy NAME ADDR, send SRC DST TEXT,
 // peer ADDR, hangup, ping.
 
+#include "sim_harness.h"
+
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -42,13 +44,11 @@ bool onRealKernel();
 /// are not a JSON object (a guest console's noise) are skipped, a CR before the newline is
 /// tolerated, and input left over from an earlier command (a late reply to one that timed out)
 /// is discarded before the next request goes out.
-class StreamRemote : public Remote {
+class StreamRemote : public Remote, simtest::NonCopyable {
 public:
     /// @brief Opens @p path; error() says why when it could not.
     explicit StreamRemote(const std::string& path, std::chrono::milliseconds timeout = 10s);
     ~StreamRemote() override;
-    StreamRemote(const StreamRemote&) = delete;
-    StreamRemote& operator=(const StreamRemote&) = delete;
 
     const std::string& error() const { return error_; }
     RemoteReply command(const std::vector<std::string>& args) override;

@@ -2,6 +2,8 @@
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 #include "service_manager.h"
 
+#include "fd_io.h"
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -53,8 +55,6 @@ ServiceManager::~ServiceManager() {
 }
 
 void ServiceManager::run() {
-    std::vector<char> buf(64 * 1024);
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 253)];
     while (true) {
         pollfd fds[2] = {{socket_, POLLIN, 0}, {stop_, POLLIN, 0}};
         if (::poll(fds, 2, -1) < 0) {
@@ -67,25 +67,11 @@ void ServiceManager::run() {
             return;
         }
         while (true) {
-            iovec iov{buf.data(), buf.size()};
-            msghdr msg{};
-            msg.msg_iov = &iov;
-            msg.msg_iovlen = 1;
-            msg.msg_control = control;
-            msg.msg_controllen = sizeof(control);
-            const ssize_t n = ::recvmsg(socket_, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-            if (n < 0) {
+            harness::FdMessage m = harness::receiveFds(socket_, 64 * 1024, 253, MSG_DONTWAIT);
+            if (m.err != 0) {
                 break;
             }
-            std::vector<int> received;
-            for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-                    const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                    const int* data = reinterpret_cast<const int*>(CMSG_DATA(c));
-                    received.insert(received.end(), data, data + count);
-                }
-            }
-            handle(std::string(buf.data(), size_t(n)), std::move(received));
+            handle(m.data, std::move(m.fds));
         }
     }
 }

@@ -5,6 +5,7 @@
 // per test, helpers to read and write attributes by errno, run `ctl`, wait for conditions, and
 // drive /dev/rpmsg* nodes. The sim's log is printed when a test fails.
 
+#include "nobody.h"
 #include "rpmsg_uapi.h"
 #include "sim_harness.h"
 
@@ -28,8 +29,13 @@ namespace simtest {
 
 class SimTest : public ::testing::Test {
 protected:
+    /// @brief Skips without root or FUSE, makes the sim's directory, then runs up().
     void SetUp() override;
+    /// @brief Closes ctrl_, stops the sim, fails on a sanitizer report in its log.
     void TearDown() override;
+    /// @brief What a fixture brings up (start the sim, boot, open ctrl_); runs only when the
+    /// test is not skipped. ASSERTs in it stop the test.
+    virtual void up() {}
 
     Sim& sim() { return *sim_; }
 
@@ -75,6 +81,8 @@ protected:
     /// @brief ctl that must succeed.
     void ctlOk(std::initializer_list<std::string> args);
     nlohmann::json dump();
+    /// @brief The entry of the dump's array @p list whose @p key is @p value (null if absent).
+    nlohmann::json dumpEntry(const char* list, const char* key, const std::string& value);
     /// @brief The dump's processor object with id @p id (null if absent).
     nlohmann::json processor(const std::string& id = "remoteproc0");
 
@@ -85,6 +93,8 @@ protected:
     /// @brief CREATE_EPT and return the new eptdev's name (rpmsgN); fails the test otherwise.
     std::string createEptDev(int ctrlFd, const std::string& name, uint32_t src, uint32_t dst);
     Fd openDev(const std::string& devName, int flags = O_RDWR);
+    /// @brief A new eptdev @p name to @p dst on remoteproc0's ctrl device gets @p text back.
+    void expectEcho(const std::string& name, uint32_t dst, const std::string& text);
     /// @brief The dump's eptdev entry for @p devName.
     nlohmann::json eptdevDump(const std::string& devName);
     /// @brief The local address bound to eptdev @p devName (from the dump), or -1.
@@ -97,6 +107,7 @@ protected:
 
     std::unique_ptr<TempDir> tmp_;
     std::unique_ptr<Sim> sim_;
+    Fd ctrl_; ///< a ctrl fd a fixture keeps open, closed before the sim stops
 };
 
 /// @brief Runs @p fn in a forked child and returns its exit code (128+sig if killed, -1 on

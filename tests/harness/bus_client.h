@@ -6,6 +6,8 @@
 // D-Bus errors and rpmsg file descriptors, and unprivileged clients in forked children.
 
 #include "daemon_env.h"
+#include "fd_io.h"
+#include "nobody.h"
 
 #include <chrono>
 #include <condition_variable>
@@ -85,12 +87,10 @@ using ManagedObjects =
     std::map<sdbus::ObjectPath, std::map<std::string, std::map<std::string, sdbus::Variant>>>;
 
 /// @brief A synchronous client: its own connection (no event loop thread); every call blocks.
-class Client {
+class Client : simtest::NonCopyable {
 public:
     Client();
     ~Client();
-    Client(const Client&) = delete;
-    Client& operator=(const Client&) = delete;
 
     sdbus::IConnection& connection() { return *conn_; }
     std::string uniqueName() const { return conn_->getUniqueName(); }
@@ -181,12 +181,10 @@ struct AsyncPath {
 
 /// @brief A connection with its own event loop thread: records every signal rpmsgd sends and
 /// makes asynchronous calls. Create it before the action whose signals a test wants.
-class SignalRecorder {
+class SignalRecorder : simtest::NonCopyable {
 public:
     SignalRecorder();
     ~SignalRecorder();
-    SignalRecorder(const SignalRecorder&) = delete;
-    SignalRecorder& operator=(const SignalRecorder&) = delete;
 
     /// @brief Waits until some recorded signal satisfies @p pred; returns it.
     std::optional<Signal> waitFor(const std::function<bool(const Signal&)>& pred,
@@ -234,13 +232,7 @@ std::string errnoName(int e);
 
 // ---- unprivileged clients --------------------------------------------------------------------
 
-/// @brief Credentials a child switches to.
-struct Cred {
-    uid_t uid;
-    gid_t gid;
-    std::vector<gid_t> groups;
-    std::string describe() const;
-};
+using harness::Cred;
 /// @brief nobody with nogroup: allowed by the fixture's channel rule, not a manager.
 inline const Cred NobodyChannelUser{65534, 65534, {}};
 /// @brief nobody in group users (100) only: a manager, no channel rule.
@@ -261,15 +253,13 @@ private:
 };
 
 /// @brief A forked process running as @p cred; its body talks to the test through lines.
-class Child {
+class Child : simtest::NonCopyable {
 public:
     /// @brief Forks; the child drops to @p cred (setgroups, setgid, setuid) and runs @p body,
     /// whose return value is its exit code. An exception in the body is reported as a line
     /// "exception: ..." and exit code 99.
     Child(const Cred& cred, const std::function<int(ChildIo&)>& body);
     ~Child();
-    Child(const Child&) = delete;
-    Child& operator=(const Child&) = delete;
 
     /// @brief Next line from the child; nullopt on EOF or timeout.
     std::optional<std::string> readLine(std::chrono::milliseconds timeout = 20s);
@@ -284,7 +274,7 @@ public:
 private:
     pid_t pid_ = -1;
     int fromChild_ = -1, toChild_ = -1;
-    std::string buf_;
+    harness::LineReader lines_;
     std::optional<int> status_;
 };
 

@@ -55,8 +55,7 @@ int runInChild(const std::function<int()>& fn, std::chrono::milliseconds timeout
 }
 
 bool dropToNobody() {
-    return ::setgroups(0, nullptr) == 0 && ::setgid(65534) == 0 && ::setuid(65534) == 0 &&
-           ::geteuid() == 65534;
+    return harness::switchTo(harness::Nobody) && ::geteuid() == 65534;
 }
 
 // ---- SimTest --------------------------------------------------------------------------------
@@ -70,9 +69,11 @@ void SimTest::SetUp() {
                                               << bin << "' (set RPMSG_SIM to its path)";
     tmp_ = std::make_unique<TempDir>();
     sim_ = std::make_unique<Sim>(tmp_->path());
+    up();
 }
 
 void SimTest::TearDown() {
+    ctrl_.reset();
     if (!sim_) {
         return;
     }
@@ -227,16 +228,20 @@ nlohmann::json SimTest::dump() {
     }
 }
 
-nlohmann::json SimTest::processor(const std::string& id) {
-    const auto d = dump();
-    if (d.is_object() && d.contains("processors") && d["processors"].is_array()) {
-        for (const auto& p : d["processors"]) {
-            if (p.value("id", "") == id) {
-                return p;
+nlohmann::json SimTest::dumpEntry(const char* list, const char* key, const std::string& value) {
+    const auto d = dump(); // a named copy: iterating dump()[list] would dangle
+    if (d.is_object() && d.contains(list) && d[list].is_array()) {
+        for (const auto& e : d[list]) {
+            if (e.value(key, "") == value) {
+                return e;
             }
         }
     }
     return nlohmann::json();
+}
+
+nlohmann::json SimTest::processor(const std::string& id) {
+    return dumpEntry("processors", "id", id);
 }
 
 Fd SimTest::openCtrl(int n, int flags) {
@@ -272,6 +277,13 @@ std::string SimTest::createEptDev(int ctrlFd, const std::string& name, uint32_t 
     return "";
 }
 
+void SimTest::expectEcho(const std::string& name, uint32_t dst, const std::string& text) {
+    Fd ctrl = openCtrlOf();
+    Fd ept = openDev(createEptDev(ctrl.get(), name, RPMSG_ADDR_ANY, dst));
+    ASSERT_EQ(::write(ept.get(), text.data(), text.size()), ssize_t(text.size()));
+    EXPECT_EQ(readMessage(ept.get()).data, text);
+}
+
 Fd SimTest::openDev(const std::string& devName, int flags) {
     const std::string p = path("dev/" + devName);
     Fd fd(::open(p.c_str(), flags | O_CLOEXEC));
@@ -280,15 +292,7 @@ Fd SimTest::openDev(const std::string& devName, int flags) {
 }
 
 nlohmann::json SimTest::eptdevDump(const std::string& devName) {
-    const auto d = dump();
-    if (d.is_object() && d.contains("eptdevs") && d["eptdevs"].is_array()) {
-        for (const auto& e : d["eptdevs"]) {
-            if (e.value("device", "") == devName) {
-                return e;
-            }
-        }
-    }
-    return nlohmann::json();
+    return dumpEntry("eptdevs", "device", devName);
 }
 
 long SimTest::eptdevAddr(const std::string& devName) {

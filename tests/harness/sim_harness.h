@@ -25,6 +25,15 @@ namespace simtest {
 
 using namespace std::chrono_literals;
 
+/// @brief A base that makes a class neither copyable nor movable (it owns a process, an fd, a
+/// directory or a thread).
+class NonCopyable {
+public:
+    NonCopyable() = default;
+    NonCopyable(const NonCopyable&) = delete;
+    NonCopyable& operator=(const NonCopyable&) = delete;
+};
+
 /// @brief Outcome of running a command: exit code (128+signal when killed by a signal, -1 when it
 /// could not be started or timed out), and its stdout and stderr.
 struct CommandResult {
@@ -34,10 +43,12 @@ struct CommandResult {
     bool timedOut = false;
 };
 
-/// @brief Runs @p argv (argv[0] is a path) with stdin from /dev/null, capturing both outputs;
-/// kills it after @p timeout.
+/// @brief Runs @p argv (looked up in PATH) with @p input on its stdin (then EOF), capturing both
+/// outputs; SIGKILL after @p timeout. @p inChild runs in the forked child before exec (switching
+/// users, changing the environment); exec failing is exit code 127 with the reason on stderr.
 CommandResult runCommand(const std::vector<std::string>& argv,
-                         std::chrono::milliseconds timeout = 20s);
+                         std::chrono::milliseconds timeout = 20s, const std::string& input = {},
+                         const std::function<void()>& inChild = nullptr);
 
 /// @brief A child started by spawnLogged().
 struct Spawned {
@@ -62,6 +73,33 @@ struct SpawnOptions {
 Spawned spawnLogged(const std::vector<std::string>& argv, const SpawnOptions& options,
                     std::string& error);
 
+/// @brief A child process of this one (the sim, rpmsgd, a bus): its pid and, once reaped, its
+/// wait status.
+class ChildProcess {
+public:
+    /// @brief Follows @p pid, a new child, from now on.
+    void reset(pid_t pid) {
+        pid_ = pid;
+        status_.reset();
+    }
+    pid_t pid() const { return pid_; }
+    /// @brief Its wait status once it has been reaped.
+    const std::optional<int>& status() const { return status_; }
+    /// @brief True while it runs; reaps it once it has exited.
+    bool alive();
+    /// @brief Waits up to @p timeout for the exit; the wait status, or nullopt.
+    std::optional<int> waitExit(std::chrono::milliseconds timeout);
+    /// @brief Sends @p sig while it runs.
+    void signal(int sig);
+    /// @brief SIGTERM and up to @p timeout for the exit: the wait status; when it has to be
+    /// killed (SIGKILL, reaped within 10 s) or never ran, nullopt.
+    std::optional<int> stop(std::chrono::milliseconds timeout);
+
+private:
+    pid_t pid_ = -1;
+    std::optional<int> status_;
+};
+
 /// @brief The rpmsg-sim binary: $RPMSG_SIM, else `../../sim/rpmsg-sim` next to this executable.
 std::string simBinary();
 
@@ -78,18 +116,19 @@ bool waitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeou
 /// built with sanitizers write reports to stderr, and their harness fails the test on one.
 std::string sanitizerReport(std::string_view log);
 
+/// @brief How many fds process @p pid has open (/proc/PID/fd); -1 when /proc cannot tell.
+int openFds(pid_t pid);
+
 /// @brief True when @p dir (canonical path) is a mount point in /proc/self/mountinfo.
 bool isMounted(const std::string& dir);
 
 /// @brief Runs a function on a thread that may block in a syscall on the mount. If the
 /// function is still running at destruction, @p onStuck is called (a sim fixture kills the sim,
 /// which aborts the FUSE connection) before joining, so a broken sim cannot hang the suite.
-class Background {
+class Background : NonCopyable {
 public:
     Background(std::function<void()> fn, std::function<void()> onStuck);
     ~Background();
-    Background(const Background&) = delete;
-    Background& operator=(const Background&) = delete;
 
     /// @brief Waits until the function returned.
     bool waitDone(std::chrono::milliseconds timeout);
@@ -112,12 +151,10 @@ private:
 bool taskBlockedIn(pid_t pid, pid_t tid, long nr);
 
 /// @brief Installs a handler for SIGUSR1 without SA_RESTART for the lifetime of the object.
-class SigusrNoRestart {
+class SigusrNoRestart : NonCopyable {
 public:
     SigusrNoRestart();
     ~SigusrNoRestart();
-    SigusrNoRestart(const SigusrNoRestart&) = delete;
-    SigusrNoRestart& operator=(const SigusrNoRestart&) = delete;
 
 private:
     struct sigaction old_ {};
@@ -131,6 +168,10 @@ struct Message {
 
 /// @brief Waits for POLLIN (up to @p timeout) then reads with a buffer of @p bufSize.
 Message readMessage(int fd, size_t bufSize = 512, std::chrono::milliseconds timeout = 5s);
+
+/// @brief The errno of read() and of a one-byte write() on @p fd, 0 for a call that did not fail:
+/// what an fd that refuses both (a ctrl device, an eptdev whose endpoint is gone) gives.
+std::pair<int, int> ioErrnos(int fd);
 
 /// @brief Writes @p size-byte messages until one fails (at most @p max); returns how many
 /// succeeded and the errno of the failure in @p err (0 if none failed).
@@ -180,12 +221,10 @@ std::vector<std::string> listDir(const std::string& path);
 
 /// @brief A directory from mkdtemp under $TMPDIR or /tmp (mode 0755 so that a process that
 /// dropped privileges can reach the mount inside it), removed recursively on destruction.
-class TempDir {
+class TempDir : NonCopyable {
 public:
     explicit TempDir(const std::string& prefix = "rpmsg-sim-test");
     ~TempDir();
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
     const std::string& path() const { return path_; }
 
 private:
@@ -204,12 +243,10 @@ struct SimOptions {
 
 /// @brief One rpmsg-sim process and its mount under a root directory:
 /// ROOT/mnt (mount point), ROOT/firmware, ROOT/sim.json, ROOT/sim.stderr.
-class Sim {
+class Sim : NonCopyable {
 public:
     explicit Sim(std::string root);
     ~Sim();
-    Sim(const Sim&) = delete;
-    Sim& operator=(const Sim&) = delete;
 
     /// @brief Spawns the sim and waits for `ready MOUNT`. On failure kills it, returns false and
     /// puts a sentence and the sim's stderr into @p error.
@@ -228,7 +265,7 @@ public:
     /// @brief True while the process has not exited.
     bool alive();
 
-    pid_t pid() const { return pid_; }
+    pid_t pid() const { return child_.pid(); }
     const std::string& root() const { return root_; }
     const std::string& mountDir() const { return mount_; }
     std::string firmwareDir() const { return root_ + "/firmware"; }
@@ -254,14 +291,23 @@ public:
 private:
     std::string root_;
     std::string mount_;
-    pid_t pid_ = -1;
+    ChildProcess child_;
     int stdoutFd_ = -1;
     std::string stdoutBuf_;
-    std::optional<int> exitStatus_;
 
     void drainStdout();
     void unmountIfMounted();
 };
+
+/// @brief The example of sim/README.md, "Simulated firmware": every kind of service.
+inline constexpr const char* ReadmeSpec = R"({ "boot_ms": 20,
+  "services": [ {"name": "rpmsg-echo", "addr": 1024, "kind": "echo"},
+                {"name": "rpmsg-sensor", "addr": 1025, "kind": "stream", "rate_hz": 100, "size": 64},
+                {"name": "rpmsg-sink", "addr": 1026, "kind": "sink", "consume_every_ms": 10},
+                {"name": "hidden", "addr": 1027, "kind": "echo", "announce": false} ],
+  "trace": ["boot ok", "echo ready"],
+  "crash_after_messages": 0,
+  "image": { "name_service": true, "trace_len": 1024, "machine": 40 } })";
 
 /// @brief The usual echo firmware behaviour: rpmsg-echo at 1024, trace lines "boot ok" and
 /// "echo ready".

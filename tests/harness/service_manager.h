@@ -6,6 +6,8 @@
 // are received on a thread, and the fd store that is handed back to the next instance
 // (LISTEN_FDS/LISTEN_FDNAMES) — the protocol of sd_notify(3) and sd_listen_fds(3).
 
+#include "sim_harness.h"
+
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -16,13 +18,11 @@
 
 namespace itest {
 
-class ServiceManager {
+class ServiceManager : simtest::NonCopyable {
 public:
     /// @brief Binds a datagram socket at @p socketPath and starts receiving.
     explicit ServiceManager(std::string socketPath);
     ~ServiceManager();
-    ServiceManager(const ServiceManager&) = delete;
-    ServiceManager& operator=(const ServiceManager&) = delete;
 
     /// @brief "" when the socket works, else why not.
     const std::string& error() const { return error_; }

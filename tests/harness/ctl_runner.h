@@ -6,6 +6,8 @@
 // line.
 
 #include "bus_client.h"
+#include "fd_io.h"
+#include "nobody.h"
 
 #include <chrono>
 #include <map>
@@ -23,9 +25,15 @@ using namespace std::chrono_literals;
 /// @brief The rpmsgctl binary: $RPMSGCTL, else the path meson configured.
 std::string rpmsgctlBinary();
 
+/// @brief A PATH with rpmsgctl's directory first (that of its world-readable copy for
+/// @p otherUser), then /usr/bin:/bin.
+std::string pathWithRpmsgctl(bool otherUser = false);
+
 /// @brief How to run a program.
 struct RunOptions {
-    const itest::Cred* cred = nullptr;                     ///< switch to this user; null stays root
+    /// @brief Switch to this user (null stays root); it runs world-readable copies of the
+    /// project's files in argv (harness::forOtherUser), from /.
+    const itest::Cred* cred = nullptr;
     std::string input;                                     ///< written to stdin, then closed
     std::map<std::string, std::optional<std::string>> env; ///< set (value) or unset (nullopt)
     std::chrono::milliseconds timeout = 60s;               ///< SIGKILL after this
@@ -53,12 +61,10 @@ Result run(const std::vector<std::string>& argv, const RunOptions& options = {})
 Result ctl(const std::vector<std::string>& args, const RunOptions& options = {});
 
 /// @brief A program in the background whose stdout is read line by line.
-class Background {
+class Background : simtest::NonCopyable {
 public:
     Background(const std::vector<std::string>& argv, const RunOptions& options = {});
     ~Background();
-    Background(const Background&) = delete;
-    Background& operator=(const Background&) = delete;
 
     /// @brief The next stdout line; nullopt on EOF or timeout.
     std::optional<std::string> readLine(std::chrono::milliseconds timeout = 20s);
@@ -75,7 +81,7 @@ private:
     pid_t pid_ = -1;
     int out_ = -1;
     std::string errPath_;
-    std::string buf_;
+    harness::LineReader lines_;
 };
 
 } // namespace ctltest

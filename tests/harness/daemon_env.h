@@ -8,6 +8,7 @@
 // returns errors, since the udev watcher test builds a whole environment inside a forked child
 // (private network namespace) and reports through a pipe.
 
+#include "private_bus.h"
 #include "service_manager.h"
 #include "sim_harness.h"
 
@@ -61,12 +62,10 @@ struct EnvOptions {
 };
 
 /// @brief One environment; the destructor stops rpmsgd, the bus and the sim, in that order.
-class DaemonEnv {
+class DaemonEnv : simtest::NonCopyable {
 public:
     DaemonEnv();
     ~DaemonEnv();
-    DaemonEnv(const DaemonEnv&) = delete;
-    DaemonEnv& operator=(const DaemonEnv&) = delete;
 
     /// @brief Builds everything; returns "" or a sentence (with logs) saying what failed.
     std::string start(const EnvOptions& options);
@@ -78,12 +77,12 @@ public:
     /// nullopt when it had to be killed (or was not running).
     std::optional<int> stopDaemon(std::chrono::milliseconds timeout = 5s);
     /// @brief Sends @p sig to rpmsgd.
-    void signalDaemon(int sig) const;
+    void signalDaemon(int sig);
     /// @brief SIGKILL and reap.
     void killDaemon();
     /// @brief True while rpmsgd runs.
     bool daemonAlive();
-    pid_t daemonPid() const { return daemonPid_; }
+    pid_t daemonPid() const { return daemon_.pid(); }
     /// @brief Everything rpmsgd wrote to stdout/stderr so far (all instances).
     std::string daemonLog() const;
     /// @brief rpmsgd log, bus log and sim log, for failure messages.
@@ -103,7 +102,7 @@ public:
     std::string configPath() const { return root() + "/rpmsgd.json"; }
 
     const std::string& root() const { return tmp_->path(); }
-    const std::string& busAddress() const { return busAddress_; }
+    const std::string& busAddress() const { return bus_.address(); }
     simtest::Sim& sim() { return *sim_; }
     const simtest::Sim& sim() const { return *sim_; }
     /// @brief MOUNT/rel (/rel on the real kernel).
@@ -118,17 +117,13 @@ public:
 
 private:
     std::string startBus(const std::vector<std::string>& policies);
-    void stopBus();
 
     std::unique_ptr<simtest::TempDir> tmp_;
     std::unique_ptr<simtest::Sim> sim_;
     std::unique_ptr<ServiceManager> manager_;
     nlohmann::json config_;
-    pid_t busPid_ = -1;
-    int busStdout_ = -1;
-    std::string busAddress_;
-    pid_t daemonPid_ = -1;
-    std::optional<int> daemonStatus_;
+    harness::PrivateBus bus_;
+    simtest::ChildProcess daemon_;
     bool realKernel_ = false;
 };
 

@@ -7,14 +7,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sstream>
 #include <stdexcept>
 #include <sys/ioctl.h>
@@ -98,37 +97,45 @@ void noopHandler(int) {}
 
 // ---- processes ------------------------------------------------------------------------------
 
-CommandResult runCommand(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+CommandResult runCommand(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                         const std::string& input, const std::function<void()>& inChild) {
     CommandResult result;
-    int outPipe[2];
-    int errPipe[2];
-    if (::pipe2(outPipe, O_CLOEXEC) != 0) {
+    int inPipe[2], outPipe[2], errPipe[2];
+    if (::pipe2(inPipe, O_CLOEXEC) != 0 || ::pipe2(outPipe, O_CLOEXEC) != 0 ||
+        ::pipe2(errPipe, O_CLOEXEC) != 0) {
         result.err = std::string("pipe: ") + std::strerror(errno);
         return result;
     }
-    if (::pipe2(errPipe, O_CLOEXEC) != 0) {
-        result.err = std::string("pipe: ") + std::strerror(errno);
-        ::close(outPipe[0]);
-        ::close(outPipe[1]);
-        return result;
-    }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1);
-    posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2);
     auto args = cArgv(argv);
-    pid_t pid = -1;
-    const int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
+    const std::string cannot = "cannot run " + argv.at(0) + ": ";
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        ::dup2(inPipe[0], 0);
+        ::dup2(outPipe[1], 1);
+        ::dup2(errPipe[1], 2);
+        if (inChild) {
+            inChild();
+        }
+        ::execvp(args[0], args.data());
+        const std::string why = cannot + std::strerror(errno) + "\n";
+        (void)!::write(2, why.data(), why.size());
+        ::_exit(127);
+    }
+    ::close(inPipe[0]);
     ::close(outPipe[1]);
     ::close(errPipe[1]);
-    if (rc != 0) {
-        result.err = "cannot run " + argv[0] + ": " + std::strerror(rc);
+    if (pid < 0) {
+        result.err = std::string("fork: ") + std::strerror(errno);
+        ::close(inPipe[1]);
         ::close(outPipe[0]);
         ::close(errPipe[0]);
         return result;
     }
+    // stdin is written whole up front (small inputs; a pipe holds 64 KiB), then closed.
+    std::signal(SIGPIPE, SIG_IGN);
+    (void)!::write(inPipe[1], input.data(), input.size());
+    ::close(inPipe[1]);
     const auto deadline = Clock::now() + timeout;
     pollfd fds[2] = {{outPipe[0], POLLIN, 0}, {errPipe[0], POLLIN, 0}};
     std::string* sinks[2] = {&result.out, &result.err};
@@ -294,6 +301,16 @@ bool waitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeou
     }
 }
 
+int openFds(pid_t pid) {
+    std::error_code ec;
+    int n = 0;
+    for (fs::directory_iterator it("/proc/" + std::to_string(pid) + "/fd", ec), end;
+         !ec && it != end; it.increment(ec)) {
+        ++n;
+    }
+    return ec && n == 0 ? -1 : n;
+}
+
 bool isMounted(const std::string& dir) {
     const auto points = mountPoints();
     return std::find(points.begin(), points.end(), dir) != points.end();
@@ -423,6 +440,15 @@ int writeFile(const std::string& path, std::string_view data, int extraFlags) {
     return static_cast<size_t>(n) == data.size() ? 0 : kShortWrite;
 }
 
+std::pair<int, int> ioErrnos(int fd) {
+    char buf[16];
+    errno = 0;
+    const int readErr = ::read(fd, buf, sizeof buf) < 0 ? errno : 0;
+    errno = 0;
+    const int writeErr = ::write(fd, "x", 1) < 0 ? errno : 0;
+    return {readErr, writeErr};
+}
+
 int writeUntilFailure(int fd, size_t size, int max, int& err) {
     const std::string payload(size, 'b');
     err = 0;
@@ -515,13 +541,12 @@ Sim::~Sim() {
 }
 
 bool Sim::start(const SimOptions& options, std::string& error) {
-    if (pid_ > 0) {
+    if (child_.pid() > 0) {
         if (alive()) {
             error = "sim already started";
             return false;
         }
         // The previous sim exited (a test killed it): start a new one on the same mount.
-        pid_ = -1;
         if (stdoutFd_ >= 0) {
             ::close(stdoutFd_);
             stdoutFd_ = -1;
@@ -550,9 +575,8 @@ bool Sim::start(const SimOptions& options, std::string& error) {
     if (child.pid < 0) {
         return false;
     }
-    pid_ = child.pid;
+    child_.reset(child.pid);
     stdoutFd_ = child.stdoutFd;
-    exitStatus_.reset();
 
     const std::string want = "ready " + mount_;
     // Only this sim's output counts: after a restart the buffer still holds the previous
@@ -597,8 +621,8 @@ bool Sim::start(const SimOptions& options, std::string& error) {
     std::ostringstream msg;
     msg << "rpmsg-sim did not print '" << want << "' within " << options.readyTimeout.count()
         << " ms";
-    if (exited && exitStatus_) {
-        msg << " (it exited, wait status " << *exitStatus_ << ")";
+    if (exited && child_.status()) {
+        msg << " (it exited, wait status " << *child_.status() << ")";
     }
     msg << "\ncommand:";
     for (const auto& a : argv) {
@@ -647,30 +671,56 @@ std::string sanitizerReport(std::string_view log) {
     return std::string(log.substr(lineStart == std::string_view::npos ? 0 : lineStart + 1));
 }
 
-bool Sim::alive() {
-    if (pid_ <= 0 || exitStatus_) {
+bool ChildProcess::alive() {
+    if (pid_ <= 0 || status_) {
         return false;
     }
     int status = 0;
     const pid_t r = ::waitpid(pid_, &status, WNOHANG);
     if (r == pid_) {
-        exitStatus_ = status;
+        status_ = status;
         return false;
     }
     return r == 0;
 }
 
-std::optional<int> Sim::waitExit(std::chrono::milliseconds timeout) {
-    if (pid_ <= 0) {
-        return exitStatus_;
+std::optional<int> ChildProcess::waitExit(std::chrono::milliseconds timeout) {
+    if (pid_ > 0) {
+        waitFor([this] { return !alive(); }, timeout, 2ms);
     }
-    waitFor([this] { return !alive(); }, timeout, 2ms);
-    return exitStatus_;
+    return status_;
+}
+
+void ChildProcess::signal(int sig) {
+    if (alive()) {
+        ::kill(pid_, sig);
+    }
+}
+
+std::optional<int> ChildProcess::stop(std::chrono::milliseconds timeout) {
+    if (pid_ <= 0) {
+        return std::nullopt;
+    }
+    signal(SIGTERM);
+    if (auto s = waitExit(timeout)) {
+        return s;
+    }
+    signal(SIGKILL);
+    waitExit(10s);
+    return std::nullopt;
+}
+
+bool Sim::alive() {
+    return child_.alive();
+}
+
+std::optional<int> Sim::waitExit(std::chrono::milliseconds timeout) {
+    return child_.waitExit(timeout);
 }
 
 void Sim::signal(int sig) const {
-    if (pid_ > 0) {
-        ::kill(pid_, sig);
+    if (child_.pid() > 0) {
+        ::kill(child_.pid(), sig);
     }
 }
 
@@ -684,19 +734,8 @@ void Sim::unmountIfMounted() {
 }
 
 int Sim::shutdown(std::chrono::milliseconds timeout) {
-    int status = -1;
-    if (pid_ > 0) {
-        if (alive()) {
-            ::kill(pid_, SIGTERM);
-            if (!waitExit(timeout)) {
-                ::kill(pid_, SIGKILL);
-                waitExit(10s);
-            }
-        }
-        if (exitStatus_) {
-            status = *exitStatus_;
-        }
-    }
+    child_.stop(timeout);
+    const int status = child_.status().value_or(-1);
     if (stdoutFd_ >= 0) {
         drainStdout();
         ::close(stdoutFd_);

@@ -7,7 +7,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <sstream>
 #include <sys/prctl.h>
@@ -22,13 +21,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// In the child: credentials, environment, stdio; then exec. Never returns.
-[[noreturn]] void execChild(const std::vector<std::string>& argv, const RunOptions& o, int in,
-                            int out, int err) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    ::dup2(in, STDIN_FILENO);
-    ::dup2(out, STDOUT_FILENO);
-    ::dup2(err, STDERR_FILENO);
+// In the child, before exec: environment and credentials.
+void setUpChild(const RunOptions& o) {
     for (const auto& [k, v] : o.env) {
         if (v) {
             ::setenv(k.c_str(), v->c_str(), 1);
@@ -36,22 +30,29 @@ using Clock = std::chrono::steady_clock;
             ::unsetenv(k.c_str());
         }
     }
-    if (o.cred != nullptr) {
-        if (::setgroups(o.cred->groups.size(), o.cred->groups.data()) != 0 ||
-            ::setgid(o.cred->gid) != 0 || ::setuid(o.cred->uid) != 0) {
-            std::fprintf(stderr, "cannot switch to %s: %s\n", o.cred->describe().c_str(),
-                         std::strerror(errno));
-            ::_exit(126);
-        }
+    // Another user may not enter the test's directory (a checkout in a 0700 directory).
+    if (o.cred != nullptr && (::chdir("/") != 0 || !harness::switchTo(*o.cred))) {
+        std::fprintf(stderr, "cannot switch to %s: %s\n", o.cred->describe().c_str(),
+                     std::strerror(errno));
+        ::_exit(126);
     }
-    std::vector<char*> args;
-    for (const auto& a : argv) {
-        args.push_back(const_cast<char*>(a.c_str()));
+}
+
+// What a child as another user runs: world-readable copies of the project's files in argv,
+// and the copied shared libraries on its library path.
+std::vector<std::string> forChild(const std::vector<std::string>& argv, RunOptions& o) {
+    if (o.cred == nullptr) {
+        return argv;
     }
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    std::fprintf(stderr, "exec %s: %s\n", args[0], std::strerror(errno));
-    ::_exit(127);
+    std::vector<std::string> out = harness::forOtherUser(argv);
+    // A sanitizer build reads its suppressions file (scripts/lsan.supp) at exit.
+    if (const char* lsan = std::getenv("LSAN_OPTIONS"); lsan != nullptr) {
+        o.env.try_emplace("LSAN_OPTIONS", harness::sanitizerOptionsForOtherUser(lsan));
+    }
+    if (const std::string libs = harness::stagedLibraryDir(); !libs.empty()) {
+        o.env.try_emplace("LD_LIBRARY_PATH", libs);
+    }
+    return out;
 }
 
 int decode(int status) {
@@ -71,6 +72,12 @@ std::string rpmsgctlBinary() {
         return e;
     }
     return RPMSGCTL_DEFAULT_PATH;
+}
+
+std::string pathWithRpmsgctl(bool otherUser) {
+    const std::string bin =
+        otherUser ? harness::worldReadableCopy(rpmsgctlBinary()) : rpmsgctlBinary();
+    return bin.substr(0, bin.rfind('/')) + ":/usr/bin:/bin";
 }
 
 std::string Result::str() const {
@@ -105,71 +112,12 @@ bool Result::oneErrorLine() const {
     return !err.empty() && err.back() == '\n' && err.find('\n') == err.size() - 1;
 }
 
-Result run(const std::vector<std::string>& argv, const RunOptions& o) {
-    Result r;
-    int in[2], out[2], err[2];
-    if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 ||
-        ::pipe2(err, O_CLOEXEC) != 0) {
-        r.err = std::string("pipe: ") + std::strerror(errno);
-        return r;
-    }
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        execChild(argv, o, in[0], out[1], err[1]);
-    }
-    ::close(in[0]);
-    ::close(out[1]);
-    ::close(err[1]);
-    if (pid < 0) {
-        ::close(in[1]);
-        ::close(out[0]);
-        ::close(err[0]);
-        r.err = std::string("fork: ") + std::strerror(errno);
-        return r;
-    }
-    // stdin is written whole up front (small inputs; a pipe holds 64 KiB), then closed.
-    std::signal(SIGPIPE, SIG_IGN);
-    if (!o.input.empty()) {
-        (void)!::write(in[1], o.input.data(), o.input.size());
-    }
-    ::close(in[1]);
-    const auto deadline = Clock::now() + o.timeout;
-    pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-    int open = 2;
-    while (open > 0) {
-        const auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-        if (left.count() <= 0) {
-            r.timedOut = true;
-            ::kill(pid, SIGKILL);
-            break;
-        }
-        if (::poll(fds, 2, static_cast<int>(left.count())) < 0 && errno != EINTR) {
-            break;
-        }
-        for (auto& f : fds) {
-            if (f.fd >= 0 && f.revents != 0) {
-                char buf[4096];
-                const ssize_t n = ::read(f.fd, buf, sizeof buf);
-                if (n <= 0) {
-                    ::close(f.fd);
-                    f.fd = -1;
-                    --open;
-                } else {
-                    (f.fd == out[0] ? r.out : r.err).append(buf, static_cast<size_t>(n));
-                }
-            }
-        }
-    }
-    for (auto& f : fds) {
-        if (f.fd >= 0) {
-            ::close(f.fd);
-        }
-    }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    r.code = decode(status);
-    return r;
+Result run(const std::vector<std::string>& argvIn, const RunOptions& options) {
+    RunOptions o = options;
+    const std::vector<std::string> argv = forChild(argvIn, o);
+    simtest::CommandResult c =
+        simtest::runCommand(argv, o.timeout, o.input, [&o] { setUpChild(o); });
+    return Result{c.exitCode, std::move(c.out), std::move(c.err), c.timedOut};
 }
 
 Result ctl(const std::vector<std::string>& args, const RunOptions& options) {
@@ -178,7 +126,9 @@ Result ctl(const std::vector<std::string>& args, const RunOptions& options) {
     return run(argv, options);
 }
 
-Background::Background(const std::vector<std::string>& argv, const RunOptions& o) {
+Background::Background(const std::vector<std::string>& argvIn, const RunOptions& options) {
+    RunOptions o = options;
+    const std::vector<std::string> argv = forChild(argvIn, o);
     char tmpl[] = "/tmp/rpmsgctl-bg-XXXXXX";
     const int err = ::mkstemp(tmpl);
     errPath_ = tmpl;
@@ -186,14 +136,27 @@ Background::Background(const std::vector<std::string>& argv, const RunOptions& o
     if (err < 0 || ::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) {
         return;
     }
+    std::vector<char*> args;
+    for (const auto& a : argv) {
+        args.push_back(const_cast<char*>(a.c_str()));
+    }
+    args.push_back(nullptr);
     pid_ = ::fork();
     if (pid_ == 0) {
-        execChild(argv, o, in[0], out[1], err);
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        ::dup2(in[0], STDIN_FILENO);
+        ::dup2(out[1], STDOUT_FILENO);
+        ::dup2(err, STDERR_FILENO);
+        setUpChild(o);
+        ::execv(args[0], args.data());
+        std::fprintf(stderr, "exec %s: %s\n", args[0], std::strerror(errno));
+        ::_exit(127);
     }
     ::close(in[0]);
     ::close(out[1]);
     ::close(err);
     out_ = out[0];
+    lines_.setFd(out_);
     if (!o.input.empty()) {
         (void)!::write(in[1], o.input.data(), o.input.size());
     }
@@ -211,33 +174,7 @@ Background::~Background() {
 }
 
 std::optional<std::string> Background::readLine(std::chrono::milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    while (true) {
-        if (auto nl = buf_.find('\n'); nl != std::string::npos) {
-            std::string line = buf_.substr(0, nl);
-            buf_.erase(0, nl + 1);
-            return line;
-        }
-        const auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-        if (left.count() <= 0 || out_ < 0) {
-            return std::nullopt;
-        }
-        pollfd p{out_, POLLIN, 0};
-        const int r = ::poll(&p, 1, static_cast<int>(left.count()));
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r <= 0) {
-            return std::nullopt;
-        }
-        char buf[4096];
-        const ssize_t n = ::read(out_, buf, sizeof buf);
-        if (n <= 0) {
-            return std::nullopt;
-        }
-        buf_.append(buf, static_cast<size_t>(n));
-    }
+    return lines_.readLine(timeout);
 }
 
 std::optional<std::string>
