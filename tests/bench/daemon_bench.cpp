@@ -1,44 +1,62 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
-// rpmsgd benchmark (issue 3): Open->fd latency through the daemon against the same kernel steps
-// done directly, echo round trips on a brokered fd against a direct one, time until 500 channels
-// announced at once are all published, daemon RSS and idle wakeups.
+// rpmsgd benchmark (issues 3 and 17): every daemon row of docs/performance.md, each beside a
+// reference measured in the same run.
 //
-// Everything runs in a private network namespace, so rpmsg-sim can send uevents and rpmsgd
-// watches them (udev mode), as on a board. Run on demand:
-//   meson test -C BUILD --benchmark daemon -v      or      BUILD/tests/bench/daemon-bench
+// Three worlds, each a private network namespace's rpmsg-sim (uevents on, rpmsgd in udev mode,
+// as on a board), a private system-like bus with our policy, and the real rpmsgd:
+//   start  4 processors already running 25 channels each when rpmsgd is exec'd: READY=1 time;
+//   main   cm4 (1000-channel firmware) and dsp: idle RSS, method-call floor, 1000 channels
+//          announced at once, Open vs the same kernel steps done directly, RSS with 1000 channels
+//          and 200 endpoints, echo on a brokered fd vs a direct one, a pipe and a socket,
+//          LoadFirmware of 32 MiB vs cp, 100 clients with 10 endpoints each opening at once;
+//   idle   20 processors, nothing running: wakeups per second.
+// Run on demand (tests/bench/run prints the table): BUILD/tests/bench/daemon-bench [--json FILE]
+// [--iterations N]. Exit 77 when not root.
 
 #include "daemon/kernel/endpoint.h"
 #include "private_bus.h"
 #include "sim_harness.h"
 
 #include <algorithm>
+#include <atomic>
+#include <barrier>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <fcntl.h>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <mutex>
+#include <poll.h>
 #include <sched.h>
-#include <sstream>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <sdbus-c++/sdbus-c++.h>
 
 using namespace std::chrono;
 using namespace simtest;
+using nlohmann::json;
 
 namespace {
 
-double ms(steady_clock::duration d) {
-    return duration<double, std::milli>(d).count();
-}
-double us(steady_clock::duration d) {
-    return duration<double, std::micro>(d).count();
+constexpr const char* Bus = "org.rpmsgd.Broker1";
+constexpr const char* Manager = "org.rpmsgd.Broker1.Manager";
+constexpr const char* ProcessorIface = "org.rpmsgd.Broker1.Processor";
+constexpr const char* ChannelIface = "org.rpmsgd.Broker1.Channel";
+constexpr const char* EndpointIface = "org.rpmsgd.Broker1.Endpoint";
+
+double usSince(steady_clock::time_point a) {
+    return duration<double, std::micro>(steady_clock::now() - a).count();
 }
 
 struct Stats {
@@ -49,8 +67,8 @@ struct Stats {
     }
 };
 
-long statusField(pid_t pid, const std::string& key) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+long statusField(pid_t pid, const std::string& file, const std::string& key) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/" + file);
     std::string line;
     while (std::getline(in, line)) {
         if (line.rfind(key + ":", 0) == 0) {
@@ -59,64 +77,523 @@ long statusField(pid_t pid, const std::string& key) {
     }
     return -1;
 }
-
+long rssKiB(pid_t pid) {
+    return statusField(pid, "status", "VmRSS");
+}
 long switches(pid_t pid) {
-    return statusField(pid, "voluntary_ctxt_switches") +
-           statusField(pid, "nonvoluntary_ctxt_switches");
+    return statusField(pid, "status", "voluntary_ctxt_switches") +
+           statusField(pid, "status", "nonvoluntary_ctxt_switches");
 }
 
-pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        std::vector<char*> args;
-        for (const auto& a : argv) {
-            args.push_back(const_cast<char*>(a.c_str()));
-        }
-        args.push_back(nullptr);
-        execv(args[0], args.data());
-        _exit(127);
-    }
-    return pid;
-}
-
-/// Event-loop iterations per second of @p pid (epoll_wait returns, via strace -c), or -1.
-double loopWakeups(pid_t pid, int seconds) {
+/// @brief System calls of @p pid over @p seconds by name (strace -c), empty without strace.
+std::map<std::string, long> syscalls(pid_t pid, int seconds) {
+    std::map<std::string, long> calls;
     if (access("/usr/bin/strace", X_OK) != 0) {
-        return -1;
+        return calls;
     }
-    std::string cmd = "timeout " + std::to_string(seconds) + " strace -c -e trace=epoll_wait -p " +
-                      std::to_string(pid) + " 2>&1";
+    const std::string cmd =
+        "timeout " + std::to_string(seconds) + " strace -f -c -p " + std::to_string(pid) + " 2>&1";
     FILE* f = popen(cmd.c_str(), "r");
-    if (!f) {
-        return -1;
-    }
     char line[512];
-    double calls = -1;
-    while (fgets(line, sizeof line, f)) {
-        double pct, secs;
-        long usecs, n;
+    while (f && fgets(line, sizeof line, f)) {
+        double pct = 0, secs = 0;
+        long usecs = 0, n = 0, errors = 0;
         char name[64];
-        if (sscanf(line, "%lf %lf %ld %ld %63s", &pct, &secs, &usecs, &n, name) == 5 &&
-            std::string(name) == "epoll_wait") {
-            calls = double(n);
+        if (sscanf(line, "%lf %lf %ld %ld %ld %63s", &pct, &secs, &usecs, &n, &errors, name) == 6 ||
+            sscanf(line, "%lf %lf %ld %ld %63s", &pct, &secs, &usecs, &n, name) == 5) {
+            calls[name] = n;
         }
     }
-    pclose(f);
-    return calls < 0 ? -1 : calls / seconds;
+    if (f) {
+        pclose(f);
+    }
+    return calls;
 }
 
-std::string env(const char* name, const std::string& fallback) {
-    const char* v = getenv(name);
-    return v ? v : fallback;
+/// @brief One result row; `reference` is NaN where the row has only a target.
+struct Row {
+    std::string measure, unit;
+    double ours = 0;
+    std::string referenceName;
+    double reference = NAN;
+    std::string ratioMeaning; ///< what ours/reference means, e.g. "ours / direct"
+    std::string target;
+    std::string note;
+};
+std::vector<Row> rows;
+
+void addRow(Row r) {
+    std::printf("  %-58s %12.1f %-6s", r.measure.c_str(), r.ours, r.unit.c_str());
+    if (!std::isnan(r.reference)) {
+        std::printf("  ref %-28s %10.1f  ratio %.2f", r.referenceName.c_str(), r.reference,
+                    r.ours / r.reference);
+    }
+    std::printf("\n");
+    std::fflush(stdout);
+    rows.push_back(std::move(r));
+}
+
+/// @brief Firmware announcing @p n echo channels (`rpmsg-echo` first, then `svc-I`).
+json manyChannels(int n) {
+    json spec = {{"boot_ms", 0}, {"services", json::array()}};
+    for (int i = 0; i < n; ++i) {
+        spec["services"].push_back(
+            {{"name", i == 0 ? std::string("rpmsg-echo") : "svc-" + std::to_string(i)},
+             {"addr", 1024 + i},
+             {"kind", "echo"}});
+    }
+    return spec;
+}
+
+json processors(int n, const std::string& firmware) {
+    json procs = json::array();
+    for (int i = 0; i < n; ++i) {
+        procs.push_back({{"name", "p" + std::to_string(i)},
+                         {"firmware", firmware},
+                         {"recovery", "enabled"},
+                         {"coredump", "disabled"},
+                         {"auto_boot", false}});
+    }
+    return {{"kernel", "6.6"}, {"processors", procs}};
+}
+
+/// @brief A sim, a bus and rpmsgd (launched with $NOTIFY_SOCKET, as systemd does).
+class World : NonCopyable {
+public:
+    explicit World(const std::string& name)
+        : tmp_("rpmsgd-bench-" + name), sim_(tmp_.path() + "/sim") {
+        chmod(tmp_.path().c_str(), 0755);
+    }
+    ~World() { stop(); }
+
+    Sim& sim() { return sim_; }
+    const std::string& tmp() const { return tmp_.path(); }
+    pid_t daemon() const { return daemon_; }
+    pid_t bus() const { return bus_.pid(); }
+
+    /// @brief Writes the firmware, starts the sim and the bus; "" or why not.
+    std::string prepare(const json& simConfig, const std::map<std::string, json>& firmware) {
+        for (const auto& [file, spec] : firmware) {
+            if (auto r = sim_.mkfw(file, spec); r.exitCode != 0) {
+                return "mkfw " + file + ": " + r.err;
+            }
+        }
+        SimOptions so;
+        so.config = simConfig;
+        so.uevents = true;
+        std::string err;
+        if (!sim_.start(so, err)) {
+            return "sim: " + err;
+        }
+        if (auto e = bus_.start(tmp_.path() + "/bus", policy_); !e.empty()) {
+            return e;
+        }
+        setenv("DBUS_SYSTEM_BUS_ADDRESS", bus_.address().c_str(), 1);
+        return "";
+    }
+
+    /// @brief Execs rpmsgd and waits for READY=1 on its notify socket; @p readyUs gets the time
+    /// from fork to READY=1. "" or why not.
+    std::string startDaemon(double& readyUs) {
+        const std::string mnt = sim_.mountDir();
+        const std::string cfg = tmp_.path() + "/rpmsgd.json";
+        std::ofstream(cfg) << json{{"paths",
+                                    {{"sysfs", mnt + "/sys"},
+                                     {"dev", mnt + "/dev"},
+                                     {"debugfs", mnt + "/sys/kernel/debug"},
+                                     {"firmware", sim_.firmwareDir()},
+                                     {"state", tmp_.path() + "/state"}}},
+                                   {"watch", {{"mode", "udev"}}},
+                                   {"limits",
+                                    {{"endpoints_per_client", 4096}, {"endpoints_total", 4096}}}}
+                                  .dump();
+        const std::string notify = tmp_.path() + "/notify";
+        int sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        sockaddr_un sa{};
+        sa.sun_family = AF_UNIX;
+        std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", notify.c_str());
+        if (sock < 0 || bind(sock, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+            return "cannot bind the notify socket";
+        }
+        const std::string log = tmp_.path() + "/rpmsgd.log";
+        auto t0 = steady_clock::now();
+        daemon_ = fork();
+        if (daemon_ == 0) {
+            int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            dup2(fd, 1);
+            dup2(fd, 2);
+            setenv("NOTIFY_SOCKET", notify.c_str(), 1);
+            execl(rpmsgd_.c_str(), rpmsgd_.c_str(), "--config", cfg.c_str(), nullptr);
+            _exit(127);
+        }
+        std::string why = "no READY=1 within 20 s";
+        pollfd p{sock, POLLIN, 0};
+        while (usSince(t0) < 20e6 && poll(&p, 1, 20000) == 1) {
+            char buf[4096];
+            ssize_t n = recv(sock, buf, sizeof buf - 1, 0);
+            if (n > 0 && std::string(buf, size_t(n)).find("READY=1") != std::string::npos) {
+                readyUs = usSince(t0);
+                why.clear();
+                break;
+            }
+        }
+        close(sock);
+        if (!why.empty()) {
+            std::ifstream in(log);
+            why += ":\n" + std::string(std::istreambuf_iterator<char>(in), {});
+        }
+        return why;
+    }
+
+    void stop() {
+        if (daemon_ > 0) {
+            kill(daemon_, SIGTERM);
+            waitpid(daemon_, nullptr, 0);
+            daemon_ = -1;
+        }
+        bus_.stop();
+        sim_.shutdown();
+    }
+
+private:
+    TempDir tmp_;
+    Sim sim_;
+    harness::PrivateBus bus_;
+    pid_t daemon_ = -1;
+    std::string rpmsgd_ = getenv("RPMSGD") ? getenv("RPMSGD") : "daemon/rpmsgd";
+    std::string policy_ =
+        getenv("RPMSGD_POLICY") ? getenv("RPMSGD_POLICY") : "../dbus/org.rpmsgd.Broker1.conf";
+};
+
+void die(const std::string& why) {
+    std::cerr << "daemon-bench: " << why << "\n";
+    std::exit(1);
+}
+
+// Each World needs a fresh process environment for DBUS_SYSTEM_BUS_ADDRESS: sdbus's system bus
+// connection reads it when it connects, so each world's connections are made after prepare().
+
+void startupWorld() {
+    World w("start");
+    json cfg = processors(4, "c25.elf");
+    if (auto e = w.prepare(cfg, {{"c25.elf", manyChannels(25)}}); !e.empty()) {
+        die(e);
+    }
+    for (int i = 0; i < 4; ++i) {
+        if (writeFile(
+                w.sim().path("sys/class/remoteproc/remoteproc" + std::to_string(i) + "/state"),
+                "start") != 0) {
+            die("cannot start p" + std::to_string(i));
+        }
+    }
+    std::this_thread::sleep_for(300ms); // the announcements land
+    double readyUs = 0;
+    if (auto e = w.startDaemon(readyUs); !e.empty()) {
+        die(e);
+    }
+    auto conn = sdbus::createSystemBusConnection();
+    auto mgr = sdbus::createProxy(*conn, Bus, "/org/rpmsgd/Broker1");
+    std::vector<sdbus::Struct<std::string, std::string, uint32_t, sdbus::ObjectPath>> chans;
+    mgr->callMethod("ListChannels").onInterface(Manager).storeResultsTo(chans);
+    addRow({"READY=1 after exec, 4 processors running 100 channels", "ms", readyUs / 1000, "", NAN,
+            "", "<= 50 ms",
+            "fork to READY=1 on $NOTIFY_SOCKET; " + std::to_string(chans.size()) +
+                " channels published then"});
+}
+
+void idleWorld() {
+    World w("idle");
+    if (auto e = w.prepare(processors(20, "echo.elf"), {{"echo.elf", echoSpec(0)}}); !e.empty()) {
+        die(e);
+    }
+    double readyUs = 0;
+    if (auto e = w.startDaemon(readyUs); !e.empty()) {
+        die(e);
+    }
+    std::this_thread::sleep_for(2s);
+    constexpr int Seconds = 10;
+    long s0 = switches(w.daemon());
+    auto calls = syscalls(w.daemon(), Seconds);
+    const double ctx = double(switches(w.daemon()) - s0) / Seconds;
+    if (calls.empty()) {
+        addRow({"20 processors, idle wakeups", "/s", ctx, "", NAN, "", "<= 1",
+                "context switches (no strace): each state read of the sim blocks on FUSE, so a "
+                "timer tick counts more than once"});
+        return;
+    }
+    auto per = [&](const char* name) {
+        return double(calls[name]) / Seconds;
+    };
+    addRow({"20 processors, idle wakeups", "/s", per("epoll_wait"), "", NAN, "", "<= 1",
+            "epoll_wait returns (strace -c over " + std::to_string(Seconds) +
+                " s); meanwhile per second: " + std::to_string(int(per("openat"))) + " openat, " +
+                std::to_string(int(per("read"))) + " read, " +
+                std::to_string(int(per("readlink"))) + " readlink, " + std::to_string(int(ctx)) +
+                " context switches"});
+}
+
+void mainWorld(int iterations) {
+    World w("main");
+    json cfg = defaultConfig("many.elf");
+    if (auto e = w.prepare(cfg, {{"many.elf", manyChannels(1000)}, {"echo.elf", echoSpec(0)}});
+        !e.empty()) {
+        die(e);
+    }
+    double readyUs = 0;
+    if (auto e = w.startDaemon(readyUs); !e.empty()) {
+        die(e);
+    }
+    auto conn = sdbus::createSystemBusConnection();
+    auto mgr = sdbus::createProxy(*conn, Bus, "/org/rpmsgd/Broker1");
+    auto cm4 = sdbus::createProxy(*conn, Bus, "/org/rpmsgd/Broker1/processor/remoteproc0");
+    auto dsp = sdbus::createProxy(*conn, Bus, "/org/rpmsgd/Broker1/processor/remoteproc1");
+    auto busDriver = sdbus::createProxy(*conn, "org.freedesktop.DBus", "/org/freedesktop/DBus");
+
+    std::this_thread::sleep_for(1s);
+    addRow({"idle RSS (VmRSS), 2 processors, 0 channels", "KiB", double(rssKiB(w.daemon())),
+            "dbus-daemon VmRSS", double(rssKiB(w.bus())), "", "<= 4096 KiB",
+            "rpmsgd: RssAnon " + std::to_string(statusField(w.daemon(), "status", "RssAnon")) +
+                " KiB, Pss " + std::to_string(statusField(w.daemon(), "smaps_rollup", "Pss")) +
+                " KiB; the rest is shared library pages"});
+
+    // The method-call floor: a property read from rpmsgd vs dbus-daemon's own GetId (the bus driver
+    // answering itself).
+    Stats get, ping;
+    for (int i = 0; i < 2000; ++i) {
+        auto a = steady_clock::now();
+        sdbus::Variant v = mgr->getProperty("Version").onInterface(Manager);
+        get.v.push_back(usSince(a));
+        a = steady_clock::now();
+        busDriver->callMethod("GetId").onInterface("org.freedesktop.DBus");
+        ping.v.push_back(usSince(a));
+    }
+    addRow({"method call p50 (Properties.Get Version)", "us", get.pct(50), "dbus-daemon GetId p50",
+            ping.pct(50), "ours / floor", "", "2000 calls each"});
+
+    // 1000 channels announced at once: from the Start call until ListChannels has them all.
+    auto t0 = steady_clock::now();
+    cm4->callMethod("Start").onInterface(ProcessorIface);
+    std::vector<sdbus::Struct<std::string, std::string, uint32_t, sdbus::ObjectPath>> chans;
+    for (;;) {
+        mgr->callMethod("ListChannels").onInterface(Manager).storeResultsTo(chans);
+        if (chans.size() >= 1000) {
+            break;
+        }
+        if (usSince(t0) > 60e6) {
+            die("only " + std::to_string(chans.size()) + " channels after 60 s");
+        }
+        std::this_thread::sleep_for(5ms);
+    }
+    addRow({"1000 channels announced at once -> all published", "ms", usSince(t0) / 1000, "", NAN,
+            "", "<= 500 ms", "Start call to ListChannels listing 1000, polled every 5 ms"});
+
+    std::map<std::string, sdbus::ObjectPath> byName;
+    for (const auto& c : chans) {
+        byName[c.get<0>()] = c.get<3>();
+    }
+    auto open = [&](sdbus::IConnection& c, const std::string& name, sdbus::UnixFd& fd,
+                    sdbus::ObjectPath& ep) {
+        auto ch = sdbus::createProxy(c, Bus, byName.at(name));
+        uint32_t mtu = 0;
+        ch->callMethod("Open")
+            .onInterface(ChannelIface)
+            .withArguments(std::map<std::string, sdbus::Variant>{})
+            .storeResultsTo(fd, ep, mtu);
+    };
+    auto close = [&](sdbus::IConnection& c, const sdbus::ObjectPath& ep) {
+        sdbus::createProxy(c, Bus, ep)->callMethod("Close").onInterface(EndpointIface);
+    };
+
+    // Open -> fd through rpmsgd vs the same kernel steps done by a root program.
+    Stats openBroker, openDirect;
+    auto echoChan = sdbus::createProxy(*conn, Bus, byName.at("rpmsg-echo"));
+    for (int i = 0; i < iterations; ++i) {
+        sdbus::UnixFd fd;
+        sdbus::ObjectPath ep;
+        uint32_t mtu = 0;
+        auto a = steady_clock::now();
+        echoChan->callMethod("Open")
+            .onInterface(ChannelIface)
+            .withArguments(std::map<std::string, sdbus::Variant>{})
+            .storeResultsTo(fd, ep, mtu);
+        openBroker.v.push_back(usSince(a));
+        close(*conn, ep);
+    }
+    rpmsgd::kernel::Paths kp;
+    kp.sysfs = w.sim().mountDir() + "/sys";
+    kp.dev = w.sim().mountDir() + "/dev";
+    for (int i = 0; i < iterations; ++i) {
+        auto a = steady_clock::now();
+        auto opened = rpmsgd::kernel::createEndpoint(
+            kp, "rpmsg_ctrl0", "bench-" + std::to_string(i), 0xFFFFFFFFu, 1024, false);
+        openDirect.v.push_back(usSince(a));
+        rpmsgd::kernel::destroyEndpoint(opened.fd);
+        ::close(opened.fd);
+    }
+    const double lone = openBroker.pct(50);
+    addRow({"Open -> fd p50", "us", lone, "the same kernel steps, direct", openDirect.pct(50),
+            "ours / direct", "<= 1.2", std::to_string(iterations) + " Opens each"});
+    addRow({"Open -> fd p99", "us", openBroker.pct(99), "the same kernel steps, direct",
+            openDirect.pct(99), "ours / direct", "<= 1.5", ""});
+
+    // 200 endpoints held on 1000 channels.
+    std::vector<std::pair<sdbus::UnixFd, sdbus::ObjectPath>> held(200);
+    for (int i = 0; i < 200; ++i) {
+        open(*conn, "svc-" + std::to_string(i + 1), held[size_t(i)].first, held[size_t(i)].second);
+    }
+    std::this_thread::sleep_for(500ms);
+    addRow({"RSS with 1000 channels and 200 open endpoints", "KiB", double(rssKiB(w.daemon())), "",
+            NAN, "", "<= 8192 KiB",
+            "RssAnon " + std::to_string(statusField(w.daemon(), "status", "RssAnon")) + " KiB"});
+    for (auto& [fd, ep] : held) {
+        close(*conn, ep);
+    }
+
+    // Echo round trips: a brokered fd, a direct one, a pipe pair and a socket pair.
+    auto rtt = [](int wfd, int rfd, int n) {
+        Stats s;
+        char buf[512] = "0123456789abcdef";
+        for (int i = 0; i < n; ++i) {
+            auto a = steady_clock::now();
+            if (write(wfd, buf, 16) != 16 || read(rfd, buf, sizeof buf) != 16) {
+                die("echo failed");
+            }
+            s.v.push_back(usSince(a));
+        }
+        return s;
+    };
+    sdbus::UnixFd bfd;
+    sdbus::ObjectPath bep;
+    open(*conn, "rpmsg-echo", bfd, bep);
+    auto direct =
+        rpmsgd::kernel::createEndpoint(kp, "rpmsg_ctrl0", "bench-rtt", 0xFFFFFFFFu, 1024, false);
+    Stats rttBroker = rtt(bfd.get(), bfd.get(), 20000);
+    Stats rttDirect = rtt(direct.fd, direct.fd, 20000);
+    rpmsgd::kernel::destroyEndpoint(direct.fd);
+    ::close(direct.fd);
+    close(*conn, bep);
+    auto echoPeer = [](int in, int out) {
+        return std::thread([in, out] {
+            char b[512];
+            ssize_t n;
+            while ((n = read(in, b, sizeof b)) > 0) {
+                if (write(out, b, size_t(n)) != n) {
+                    break;
+                }
+            }
+        });
+    };
+    int toPeer[2], fromPeer[2], sp[2];
+    if (pipe(toPeer) != 0 || pipe(fromPeer) != 0 ||
+        socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) != 0) {
+        die("pipe/socketpair");
+    }
+    auto t1 = echoPeer(toPeer[0], fromPeer[1]);
+    Stats rttPipe = rtt(toPeer[1], fromPeer[0], 20000);
+    ::close(toPeer[1]);
+    t1.join();
+    auto t2 = echoPeer(sp[1], sp[1]);
+    Stats rttSock = rtt(sp[0], sp[0], 20000);
+    shutdown(sp[0], SHUT_RDWR);
+    t2.join();
+    for (int fd : {toPeer[0], fromPeer[0], fromPeer[1], sp[0], sp[1]}) {
+        ::close(fd);
+    }
+    addRow({"echo round trip p50, brokered fd (16 B)", "us", rttBroker.pct(50),
+            "directly opened eptdev", rttDirect.pct(50), "ours / direct", "1.0", "20000 trips"});
+    addRow({"echo round trip p50, pipe pair (16 B)", "us", rttPipe.pct(50), "", NAN, "", "",
+            "a thread echoing; the floor of one process-to-process hop"});
+    addRow({"echo round trip p50, Unix socket pair (16 B)", "us", rttSock.pct(50), "", NAN, "", "",
+            "SOCK_SEQPACKET, a thread echoing"});
+
+    // LoadFirmware of a 32 MiB image by fd vs cp of the same file into the same directory.
+    const std::string big = w.tmp() + "/big.elf";
+    {
+        std::ifstream in(w.sim().firmwareDir() + "/echo.elf", std::ios::binary);
+        std::vector<char> image((std::istreambuf_iterator<char>(in)), {});
+        image.resize(32u << 20, 0); // trailing bytes past the sections, as a large image has
+        std::ofstream(big, std::ios::binary).write(image.data(), std::streamsize(image.size()));
+    }
+    Stats load, cp;
+    for (int i = 0; i < 5; ++i) {
+        int fd = ::open(big.c_str(), O_RDONLY | O_CLOEXEC);
+        auto a = steady_clock::now();
+        std::string set;
+        dsp->callMethod("LoadFirmware")
+            .onInterface(ProcessorIface)
+            .withArguments(sdbus::UnixFd(fd, sdbus::adopt_fd), "big-" + std::to_string(i) + ".elf")
+            .withTimeout(60s)
+            .storeResultsTo(set);
+        load.v.push_back(usSince(a));
+        const std::string dst = w.sim().firmwareDir() + "/cp-" + std::to_string(i) + ".elf";
+        a = steady_clock::now();
+        if (std::system(("cp " + big + " " + dst).c_str()) != 0) {
+            die("cp failed");
+        }
+        cp.v.push_back(usSince(a));
+    }
+    const double mib = 32.0;
+    addRow({"LoadFirmware 32 MiB by fd, throughput", "MiB/s", mib / (load.pct(50) / 1e6),
+            "cp of the same file, same directory", mib / (cp.pct(50) / 1e6), "ours / cp", ">= 0.5",
+            "median of 5; cp includes its own fork and exec"});
+
+    // 100 clients, each opening 10 endpoints, all at once, vs a lone client's Open.
+    Stats crowd;
+    std::mutex m;
+    std::barrier sync(100);
+    std::vector<std::thread> clients;
+    std::atomic<int> failures{0};
+    for (int c = 0; c < 100; ++c) {
+        clients.emplace_back([&, c] {
+            try {
+                auto cc = sdbus::createSystemBusConnection();
+                std::vector<double> mine;
+                std::vector<sdbus::ObjectPath> eps;
+                sync.arrive_and_wait();
+                for (int k = 0; k < 10; ++k) {
+                    sdbus::UnixFd fd;
+                    sdbus::ObjectPath ep;
+                    auto a = steady_clock::now();
+                    open(*cc, "svc-" + std::to_string(1 + (c * 10 + k) % 999), fd, ep);
+                    mine.push_back(usSince(a));
+                    eps.push_back(ep);
+                }
+                std::lock_guard lock(m);
+                crowd.v.insert(crowd.v.end(), mine.begin(), mine.end());
+            } catch (const std::exception& e) {
+                if (failures++ == 0) {
+                    std::cerr << "daemon-bench: a crowd client failed: " << e.what() << "\n";
+                }
+            }
+        });
+    }
+    for (auto& t : clients) {
+        t.join();
+    }
+    if (failures > 0) {
+        die(std::to_string(failures.load()) + " crowd clients failed");
+    }
+    addRow({"100 clients x 10 endpoints opening at once: Open p50", "us", crowd.pct(50),
+            "a lone client's Open p50", lone, "crowd / lone", "<= 1.5",
+            "each client its own bus connection; endpoints held until it ends"});
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
-    int iterations = argc > 1 ? atoi(argv[1]) : 500;
+    int iterations = 500;
+    std::string jsonOut;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--iterations" && i + 1 < argc) {
+            iterations = std::max(10, atoi(argv[++i]));
+        } else if (a == "--json" && i + 1 < argc) {
+            jsonOut = argv[++i];
+        } else {
+            std::cerr << "usage: daemon-bench [--iterations N] [--json FILE]\n";
+            return 2;
+        }
+    }
     if (geteuid() != 0) {
         std::cout << "daemon-bench: needs root (FUSE, network namespace); skipped\n";
         return 77;
@@ -125,195 +602,26 @@ int main(int argc, char** argv) {
         perror("daemon-bench: unshare(CLONE_NEWNET)");
         return 77;
     }
-    std::string rpmsgd = env("RPMSGD", "daemon/rpmsgd");
-    std::string policy = env("RPMSGD_POLICY", "../dbus/org.rpmsgd.Broker1.conf");
-    TempDir tmp("rpmsgd-bench");
-    chmod(tmp.path().c_str(), 0755);
-
-    // A firmware announcing 500 echo channels at once.
-    nlohmann::json spec = {{"boot_ms", 0}, {"services", nlohmann::json::array()}};
-    for (int i = 0; i < 500; ++i) {
-        spec["services"].push_back(
-            {{"name", i == 0 ? std::string("rpmsg-echo") : "svc-" + std::to_string(i)},
-             {"addr", 1024 + i},
-             {"kind", "echo"}});
-    }
-    Sim sim(tmp.path() + "/sim");
-    SimOptions so;
-    so.config = defaultConfig("many.elf");
-    so.uevents = true;
-    std::string err;
-    if (auto r = sim.mkfw("many.elf", spec); r.exitCode != 0) {
-        std::cerr << "daemon-bench: mkfw failed\n";
-        return 1;
-    }
-    if (!sim.start(so, err)) {
-        std::cerr << "daemon-bench: sim: " << err << "\n" << sim.log();
-        return 1;
-    }
-    std::string mnt = sim.mountDir();
-    std::cerr << "daemon-bench: sim mounted on " << mnt << "\n";
-
-    harness::PrivateBus bus;
-    if (const std::string e = bus.start(tmp.path() + "/bus", policy); !e.empty()) {
-        std::cerr << "daemon-bench: " << e << "\n";
-        return 1;
-    }
-    std::string cfg = tmp.path() + "/rpmsgd.json";
-    {
-        std::ofstream f(cfg);
-        f << "{\"paths\": {\"sysfs\": \"" << mnt << "/sys\", \"dev\": \"" << mnt
-          << "/dev\", \"debugfs\": \"" << mnt << "/sys/kernel/debug\", \"firmware\": \""
-          << sim.firmwareDir() << "\", \"state\": \"" << tmp.path()
-          << "/state\"}, \"watch\": {\"mode\": \"udev\"}, "
-             "\"limits\": {\"endpoints_per_client\": 4096, \"endpoints_total\": 4096}}\n";
-    }
-    setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.address().c_str(), 1);
-    pid_t daemon = spawn({rpmsgd, "--config", cfg}, tmp.path() + "/rpmsgd.log");
-
-    std::cerr << "daemon-bench: bus and rpmsgd started\n";
-    auto conn = sdbus::createSystemBusConnection();
-    auto dbus = sdbus::createProxy(*conn, "org.freedesktop.DBus", "/org/freedesktop/DBus");
-    bool owned = false;
-    for (int i = 0; i < 200 && !owned; ++i) {
-        dbus->callMethod("NameHasOwner")
-            .onInterface("org.freedesktop.DBus")
-            .withArguments(std::string("org.rpmsgd.Broker1"))
-            .storeResultsTo(owned);
-        if (!owned) {
-            usleep(20000);
-        }
-    }
-    if (!owned) {
-        std::cerr << "daemon-bench: rpmsgd did not take its name\n";
-        return 1;
-    }
-    auto mgr = sdbus::createProxy(*conn, "org.rpmsgd.Broker1", "/org/rpmsgd/Broker1");
-    auto proc = sdbus::createProxy(*conn, "org.rpmsgd.Broker1",
-                                   "/org/rpmsgd/Broker1/processor/remoteproc0");
-    const char* M = "org.rpmsgd.Broker1.Manager";
-
-    std::cerr << "daemon-bench: rpmsgd owns its name; measuring idle\n";
-    std::this_thread::sleep_for(1s);
-    long rssIdle = statusField(daemon, "VmRSS");
-    long s0 = switches(daemon);
-    std::this_thread::sleep_for(5s);
-    double wakeIdle = double(switches(daemon) - s0) / 5.0;
-    double loopIdle = loopWakeups(daemon, 5);
-
-    std::cerr << "daemon-bench: starting the 500-channel firmware\n";
-    // 500 channels announced at once: from the Start reply until ListChannels has them all.
-    auto t0 = steady_clock::now();
-    proc->callMethod("Start").onInterface("org.rpmsgd.Broker1.Processor");
-    auto tStarted = steady_clock::now();
-    std::vector<sdbus::Struct<std::string, std::string, uint32_t, sdbus::ObjectPath>> chans;
-    steady_clock::time_point tAll;
-    for (;;) {
-        mgr->callMethod("ListChannels").onInterface(M).storeResultsTo(chans);
-        if (chans.size() >= 500) {
-            tAll = steady_clock::now();
-            break;
-        }
-        if (steady_clock::now() - t0 > 30s) {
-            std::cerr << "daemon-bench: only " << chans.size() << " channels after 30 s\n";
-            return 1;
-        }
-        std::this_thread::sleep_for(2ms);
-    }
-    std::this_thread::sleep_for(1s);
-    long rss500 = statusField(daemon, "VmRSS");
-    s0 = switches(daemon);
-    std::this_thread::sleep_for(5s);
-    double wake500 = double(switches(daemon) - s0) / 5.0;
-    double loop500 = loopWakeups(daemon, 5);
-
-    sdbus::ObjectPath echoPath;
-    mgr->callMethod("WaitForChannel")
-        .onInterface(M)
-        .withArguments(std::string("rpmsg-echo"), std::string(""), uint32_t(1000))
-        .storeResultsTo(echoPath);
-    auto chan = sdbus::createProxy(*conn, "org.rpmsgd.Broker1", echoPath);
-
-    std::cerr << "daemon-bench: Open latency\n";
-    // Open -> fd through the daemon.
-    Stats openBroker, openDirect;
-    for (int i = 0; i < iterations; ++i) {
-        sdbus::UnixFd fd;
-        sdbus::ObjectPath ep;
-        uint32_t mtu = 0;
-        auto a = steady_clock::now();
-        chan->callMethod("Open")
-            .onInterface("org.rpmsgd.Broker1.Channel")
-            .withArguments(std::map<std::string, sdbus::Variant>{})
-            .storeResultsTo(fd, ep, mtu);
-        openBroker.v.push_back(us(steady_clock::now() - a));
-        auto e = sdbus::createProxy(*conn, "org.rpmsgd.Broker1", ep);
-        e->callMethod("Close").onInterface("org.rpmsgd.Broker1.Endpoint");
-    }
-    // The same kernel steps by a root program: CREATE_EPT, find the eptdev, open it.
-    rpmsgd::kernel::Paths kp;
-    kp.sysfs = mnt + "/sys";
-    kp.dev = mnt + "/dev";
-    for (int i = 0; i < iterations; ++i) {
-        auto a = steady_clock::now();
-        auto opened = rpmsgd::kernel::createEndpoint(
-            kp, "rpmsg_ctrl0", "bench-" + std::to_string(i), 0xFFFFFFFFu, 1024, false);
-        openDirect.v.push_back(us(steady_clock::now() - a));
-        rpmsgd::kernel::destroyEndpoint(opened.fd);
-        close(opened.fd);
-    }
-
-    // Echo round trips: brokered fd vs a directly opened one.
-    auto rtt = [](int fd, int n) {
-        Stats s;
-        char buf[512] = "0123456789abcdef";
-        for (int i = 0; i < n; ++i) {
-            auto a = steady_clock::now();
-            if (write(fd, buf, 16) != 16 || read(fd, buf, sizeof buf) != 16) {
-                std::cerr << "daemon-bench: echo failed\n";
-                exit(1);
+    std::printf("rpmsgd benchmark (rpmsg-sim, udev mode)\n");
+    startupWorld();
+    mainWorld(iterations);
+    idleWorld();
+    if (!jsonOut.empty()) {
+        json out = json::array();
+        for (const auto& r : rows) {
+            json j = {{"measure", r.measure},
+                      {"unit", r.unit},
+                      {"ours", r.ours},
+                      {"target", r.target},
+                      {"note", r.note}};
+            if (!std::isnan(r.reference)) {
+                j["reference"] = {{"name", r.referenceName}, {"value", r.reference}};
+                j["ratio"] = r.ours / r.reference;
+                j["ratio_meaning"] = r.ratioMeaning;
             }
-            s.v.push_back(us(steady_clock::now() - a));
+            out.push_back(j);
         }
-        return s;
-    };
-    sdbus::UnixFd bfd;
-    sdbus::ObjectPath bep;
-    uint32_t mtu = 0;
-    chan->callMethod("Open")
-        .onInterface("org.rpmsgd.Broker1.Channel")
-        .withArguments(std::map<std::string, sdbus::Variant>{})
-        .storeResultsTo(bfd, bep, mtu);
-    auto direct =
-        rpmsgd::kernel::createEndpoint(kp, "rpmsg_ctrl0", "bench-rtt", 0xFFFFFFFFu, 1024, false);
-    Stats rttBroker = rtt(bfd.get(), 20000), rttDirect = rtt(direct.fd, 20000);
-
-    printf("\nrpmsgd benchmark (rpmsg-sim, udev mode, %d iterations)\n", iterations);
-    printf("  Open->fd latency     daemon p50 %7.0f us  p99 %7.0f us\n", openBroker.pct(50),
-           openBroker.pct(99));
-    printf("                       direct p50 %7.0f us  p99 %7.0f us   ratio p50 %.2f  p99 %.2f\n",
-           openDirect.pct(50), openDirect.pct(99), openBroker.pct(50) / openDirect.pct(50),
-           openBroker.pct(99) / openDirect.pct(99));
-    printf("  echo RTT (16 B)      brokered p50 %5.1f us p99 %5.1f us | direct p50 %5.1f us p99 "
-           "%5.1f us\n",
-           rttBroker.pct(50), rttBroker.pct(99), rttDirect.pct(50), rttDirect.pct(99));
-    printf(
-        "  500 channels         Start took %.1f ms; all published %.1f ms after Start returned\n",
-        ms(tStarted - t0), ms(tAll - tStarted));
-    printf("  daemon RSS           idle %ld KiB, with 500 channels %ld KiB\n", rssIdle, rss500);
-    printf("  idle loop wakeups/s  no channels %.1f, 500 channels %.1f (epoll_wait returns; -1: no "
-           "strace)\n",
-           loopIdle, loop500);
-    printf(
-        "  idle ctx switches/s  no channels %.1f, 500 channels %.1f (each sysfs read of the sim\n"
-        "                       blocks on FUSE, so this overstates what a board sees)\n",
-        wakeIdle, wake500);
-
-    rpmsgd::kernel::destroyEndpoint(direct.fd);
-    close(direct.fd);
-    kill(daemon, SIGTERM);
-    waitpid(daemon, nullptr, 0);
-    bus.stop();
-    sim.shutdown();
+        std::ofstream(jsonOut) << out.dump(2) << "\n";
+    }
     return 0;
 }

@@ -4,7 +4,7 @@
 // endpoints with CREATE_EPT to the echo service and measures round trips per second and
 // p50/p99 latency for 16- and 496-byte payloads on 1 and 8 endpoints (one thread each).
 //
-//   sim-echo-bench [--duration SECONDS] [--sim PATH] [--kernel]
+//   sim-echo-bench [--duration SECONDS] [--sim PATH] [--kernel] [--json FILE]
 //
 // --kernel measures the running kernel instead (the real-kernel lane's guest, where
 // `rpmsg-sim remote --vhost-user` runs tests/uml/lane-fw.json, whose echo service is at 1024
@@ -21,11 +21,14 @@
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <thread>
 #include <unistd.h>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 using namespace simtest;
 using Clock = std::chrono::steady_clock;
@@ -45,7 +48,7 @@ struct CaseResult {
 
 int usage(const char* argv0, int rc) {
     (rc == 0 ? std::cout : std::cerr)
-        << "usage: " << argv0 << " [--duration SECONDS] [--sim PATH] [--kernel]\n"
+        << "usage: " << argv0 << " [--duration SECONDS] [--sim PATH] [--kernel] [--json FILE]\n"
         << "Measures echo round trips through rpmsg-sim (root and /dev/fuse required), or with\n"
         << "--kernel through the running kernel's first /dev/rpmsg_ctrl* (echo service at 1024).\n";
     return rc;
@@ -119,6 +122,7 @@ CaseResult runCase(const std::vector<int>& fds, size_t payload, std::chrono::mil
 int main(int argc, char** argv) {
     double durationS = 3.0;
     bool onKernel = false;
+    std::string jsonOut;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--help" || a == "-h") {
@@ -131,6 +135,8 @@ int main(int argc, char** argv) {
                 std::cerr << "--duration: expected seconds in (0, 3600], got '" << argv[i] << "'\n";
                 return 2;
             }
+        } else if (a == "--json" && i + 1 < argc) {
+            jsonOut = argv[++i];
         } else if (a == "--kernel") {
             onKernel = true;
         } else if (a == "--sim" && i + 1 < argc) {
@@ -230,6 +236,7 @@ int main(int argc, char** argv) {
     std::printf("%9s %9s %12s %12s %10s %10s\n", "payload", "endpoints", "round trips", "trips/s",
                 "p50 us", "p99 us");
     bool failed = false;
+    nlohmann::json cases = nlohmann::json::array();
     for (const size_t payload : {size_t{16}, size_t{496}}) {
         for (const int n : {1, kMaxEndpoints}) {
             std::vector<int> fds;
@@ -241,12 +248,24 @@ int main(int argc, char** argv) {
                         static_cast<unsigned long long>(r.roundTrips),
                         static_cast<double>(r.roundTrips) / r.seconds, r.p50us, r.p99us);
             std::fflush(stdout);
+            cases.push_back({{"payload", r.payload},
+                             {"endpoints", r.endpoints},
+                             {"round_trips_per_s", static_cast<double>(r.roundTrips) / r.seconds},
+                             {"p50_us", r.p50us},
+                             {"p99_us", r.p99us}});
             if (r.errors != 0) {
                 std::fprintf(stderr, "  %llu endpoint(s) failed: %s\n",
                              static_cast<unsigned long long>(r.errors), r.firstError.c_str());
                 failed = true;
             }
         }
+    }
+    if (!jsonOut.empty()) {
+        std::ofstream(jsonOut) << nlohmann::json{{"target", onKernel ? "kernel" : "rpmsg-sim"},
+                                                 {"duration_s", durationS},
+                                                 {"cases", cases}}
+                                      .dump(2)
+                               << "\n";
     }
     endpoints.clear();
     ctrl.reset();
