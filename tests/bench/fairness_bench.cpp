@@ -93,7 +93,8 @@ void newClientsBench() {
     std::this_thread::sleep_for(200ms);
     const auto t0 = Clock::now();
     go = true;
-    Stats loaded = probe(known, [&] { return done < N; }, 0);
+    Stats loaded = probe(
+        known, [&] { return done < N; }, 0);
     const double all = since(t0);
     for (auto& t : clients) {
         t.join();

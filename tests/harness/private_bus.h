@@ -7,8 +7,8 @@
 #include "sim_harness.h"
 
 #include <string>
-#include <vector>
 #include <sys/types.h>
+#include <vector>
 
 namespace harness {
 

@@ -12,11 +12,14 @@ Usage: trace_lines_test.py BUILDDIR REPO_DBUS_POLICY
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 
-from busenv import HEADER, SYSTEM_DEFAULTS, Bus, stop, wait_for
+import busenv
+import cases as cases_module
+from busenv import Bus, stop, system_defaults, wait_for, world_readable_copies
 from cases import Cases, Skip
 
 NAME = "org.rpmsgd.Broker1"
@@ -84,12 +87,13 @@ def run(builddir, policy, cases):
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         bus = None
         children = [sim]  # stopped in reverse order
+        children_dirs = []
         try:
             ready = sim.stdout.readline()
             assert ready.startswith("ready "), "rpmsg-sim did not start: %r" % ready
             with open(policy) as f:
                 body = f.read().split("<busconfig>", 1)[1].rsplit("</busconfig>", 1)[0]
-            bus = Bus(tmp, SYSTEM_DEFAULTS + body)
+            bus = Bus(tmp, system_defaults() + body)
             config = os.path.join(tmp, "rpmsgd.json")
             with open(config, "w") as f:
                 json.dump({"paths": {"sysfs": mnt + "/sys", "dev": mnt + "/dev",
@@ -106,8 +110,12 @@ def run(builddir, policy, cases):
             wait_for(lambda: root.name_has_owner(NAME), "rpmsgd on the bus", 20)
             manager = dbus.Interface(root.get_object(NAME, ROOT_PATH), "org.rpmsgd.Broker1.Manager")
             path = str(manager.GetProcessor("cm4"))
+            # nobody runs a copy: the checkout may sit where only root may enter.
+            copies = world_readable_copies(__file__, busenv.__file__, cases_module.__file__)
+            children_dirs.append(copies)
             listener = subprocess.Popen(
-                [sys.executable, os.path.abspath(__file__), "--client", bus.address, path],
+                [sys.executable, os.path.join(copies, os.path.basename(__file__)), "--client",
+                 bus.address, path],
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, user=NOBODY,
                 group=NOBODY, extra_groups=[], cwd="/")
             first = listener.stdout.readline()
@@ -132,6 +140,8 @@ def run(builddir, policy, cases):
                 stop(child.pid)
                 child.wait()
             subprocess.run(["umount", "-l", mnt], stderr=subprocess.DEVNULL)
+            for d in children_dirs:
+                shutil.rmtree(d, ignore_errors=True)
 
 
 def main():
