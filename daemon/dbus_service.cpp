@@ -177,6 +177,7 @@ std::string DbusService::endpointPath(uint64_t n) const {
 void DbusService::senderGone(const std::string& sender) {
     registry_->clientGone(sender);
     manager_->dropWaits(sender); // nobody to answer
+    trim_.noteActivity();
 }
 
 bool DbusService::holdsSomething(const std::string& sender) const {

@@ -9,6 +9,7 @@
 
 #include "callers_dbus.h"
 #include "common/scheduler.h"
+#include "memory_trim.h"
 #include "method_call.h"
 #include "polkit_dbus.h"
 #include "registry.h"
@@ -95,6 +96,7 @@ public:
                    Then then) {
         const std::string sender = Callers::senderOf(object);
         call->hold(callers_.admit(sender, registry_->policy().callsPerClient));
+        trim_.noteActivity();
         Question question{action, memberOf(object), allowsInteraction(object)};
         callers_.identify(
             sender,
@@ -134,6 +136,7 @@ private:
 
     sdbus::IConnection& connection_;
     Scheduler& scheduler_;
+    MemoryTrim trim_{scheduler_};
     std::function<std::string()> reload_;
     Callers callers_;
     Polkit polkit_;
