@@ -94,8 +94,7 @@ void ProcessorObject::SetFirmware(sdbus::Result<>&& result, std::string name) {
         checkFirmwarePath(name);
         svc_.authorise(getObject(), call, Action::manage("Setting firmware", id_),
                        [&svc = svc_, id = id_, name, call](const Caller&) {
-                           svc.registry().setFirmware(id, name);
-                           call->reply();
+                           svc.registry().setFirmware(id, name, call->done());
                        });
     });
 }
@@ -116,7 +115,14 @@ void ProcessorObject::LoadFirmware(sdbus::Result<std::string>&& result, sdbus::U
                                        if (error) {
                                            throw uploadError(name, error, svc.uploads().maxBytes());
                                        }
-                                       call->reply(svc.registry().loadFirmware(id, name, data));
+                                       svc.registry().loadFirmware(
+                                           id, name, data,
+                                           [call](std::exception_ptr e, const std::string& stored) {
+                                               if (e) {
+                                                   return call->fail(e);
+                                               }
+                                               call->step([&] { call->reply(stored); });
+                                           });
                                    });
                                });
                        });
@@ -128,8 +134,7 @@ void ProcessorObject::SetRecovery(sdbus::Result<>&& result, bool enabled) {
     call->step([&] {
         svc_.authorise(getObject(), call, Action::manage("Changing recovery", id_),
                        [&svc = svc_, id = id_, enabled, call](const Caller&) {
-                           svc.registry().setRecovery(id, enabled);
-                           call->reply();
+                           svc.registry().setRecovery(id, enabled, call->done());
                        });
     });
 }
@@ -140,8 +145,7 @@ void ProcessorObject::SetCoredump(sdbus::Result<>&& result, std::string mode) {
         const CoredumpMode m = parseCoredumpMode(mode);
         svc_.authorise(getObject(), call, Action::manage("Changing the coredump mode", id_),
                        [&svc = svc_, id = id_, m, call](const Caller&) {
-                           svc.registry().setCoredump(id, m);
-                           call->reply();
+                           svc.registry().setCoredump(id, m, call->done());
                        });
     });
 }

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <ctime>
 #include <memory>
+#include <optional>
 
 namespace rpmsgd {
 
@@ -33,24 +34,48 @@ void Registry::applyPolicy(Processor& p) {
     if (!rule || p.state != ProcessorState::Offline) {
         return; // only a processor first seen offline is configured (not one already in use)
     }
-    try {
-        if (rule->firmware && *rule->firmware != p.firmware) {
-            kernel_.setFirmware(p.id, *rule->firmware);
+    // The writes run on the Worker as a client's would (deadline included), then the autostart.
+    std::optional<std::string> firmware;
+    if (rule->firmware && *rule->firmware != p.firmware) {
+        firmware = *rule->firmware;
+    }
+    std::optional<bool> recovery;
+    if (rule->recovery && rule->recovery != p.recovery) {
+        recovery = *rule->recovery == RecoveryMode::Enabled;
+    }
+    std::optional<CoredumpMode> coredump;
+    if (rule->coredump && rule->coredump != p.coredump) {
+        coredump = *rule->coredump;
+    }
+    const bool autostart = rule->autostart;
+    if (!firmware && !recovery && !coredump) {
+        if (autostart) {
+            log::info("Autostarting " + describe(p), {{"PROCESSOR", p.id}});
+            startNow(p.id, [](std::exception_ptr) {});
         }
-        if (rule->recovery && rule->recovery != p.recovery) {
-            kernel_.setRecovery(p.id, *rule->recovery == RecoveryMode::Enabled);
-        }
-        if (rule->coredump && rule->coredump != p.coredump) {
-            kernel_.setCoredump(p.id, *rule->coredump);
-        }
-    } catch (const std::exception& e) {
-        noteError(p, std::string("applying the configuration failed: ") + e.what());
         return;
     }
-    if (rule->autostart) {
-        log::info("Autostarting " + describe(p), {{"PROCESSOR", p.id}});
-        startNow(p.id, [](std::exception_ptr) {});
-    }
+    runKernelWrite(
+        p.id, "configuration", "applying the configuration failed: ",
+        [this, firmware, recovery, coredump](const std::string& i) {
+            if (firmware) {
+                kernel_.setFirmware(i, *firmware);
+            }
+            if (recovery) {
+                kernel_.setRecovery(i, *recovery);
+            }
+            if (coredump) {
+                kernel_.setCoredump(i, *coredump);
+            }
+        },
+        [this, id = p.id, autostart](std::exception_ptr error) {
+            auto it = processors_.find(id);
+            if (error || !autostart || it == processors_.end()) {
+                return;
+            }
+            log::info("Autostarting " + describe(it->second), {{"PROCESSOR", id}});
+            startNow(id, [](std::exception_ptr) {});
+        });
 }
 
 namespace {
@@ -65,12 +90,14 @@ std::string clockNow() {
 }
 } // namespace
 
-// A lifecycle write runs on the Worker with limits.kernel_write_timeout_ms as its deadline. Past
-// it, the caller gets Timeout, LastError says so, the calls queued behind it are refused, and
-// so is every lifecycle call until the write returns; then the state is re-read and LastError
-// cleared or set as the write turned out.
-void Registry::runLifecycle(const std::string& id, const std::string& verb,
-                            std::function<void(const std::string&)> work, Done done) {
+// A kernel write (start, stop, recover, firmware, recovery, coredump) runs on the Worker with
+// limits.kernel_write_timeout_ms as its deadline, one after another per processor. Past it, the
+// caller gets Timeout, LastError says so, the calls queued behind it are refused, and so is
+// every such call until the write returns; then the state is re-read and LastError cleared or
+// set as the write turned out.
+void Registry::runKernelWrite(const std::string& id, const std::string& verb,
+                              const std::string& failed,
+                              std::function<void(const std::string&)> work, Done done) {
     if (auto it = overdue_.find(id); it != overdue_.end()) {
         auto p = processors_.find(id);
         return done(std::make_exception_ptr(
@@ -90,7 +117,7 @@ void Registry::runLifecycle(const std::string& id, const std::string& verb,
             ran->store(true);
             work(id);
         },
-        [this, id, verb, serial, at, answer, ran](std::exception_ptr error) {
+        [this, id, verb, failed, serial, at, answer, ran](std::exception_ptr error) {
             if (!ran->load()) { // refused behind an overdue write: nothing was written
                 if (*answer) {
                     Done d = std::move(*answer);
@@ -109,7 +136,7 @@ void Registry::runLifecycle(const std::string& id, const std::string& verb,
                 try {
                     std::rethrow_exception(error);
                 } catch (const std::exception& e) {
-                    noteError(it->second, verb + " failed: " + e.what());
+                    noteError(it->second, failed + e.what());
                 }
             } else if (it != processors_.end()) {
                 if (wasOverdue) {
@@ -119,7 +146,8 @@ void Registry::runLifecycle(const std::string& id, const std::string& verb,
                                     at + " returned after its deadline: done",
                                 {{"PROCESSOR", id}});
                 } else {
-                    log::info(verb + " " + describe(it->second) + ": done", {{"PROCESSOR", id}});
+                    log::info("'" + verb + "' written to " + describe(it->second) + ": done",
+                              {{"PROCESSOR", id}});
                 }
             }
             rescan();
@@ -157,13 +185,15 @@ void Registry::runLifecycle(const std::string& id, const std::string& verb,
 }
 
 void Registry::startNow(const std::string& id, Done done) {
-    runLifecycle(
-        id, "start", [this](const std::string& i) { kernel_.start(i); }, std::move(done));
+    runKernelWrite(
+        id, "start", "start failed: ", [this](const std::string& i) { kernel_.start(i); },
+        std::move(done));
 }
 
 void Registry::stopNow(const std::string& id, Done done) {
-    runLifecycle(
-        id, "stop", [this](const std::string& i) { kernel_.stop(i); }, std::move(done));
+    runKernelWrite(
+        id, "stop", "stop failed: ", [this](const std::string& i) { kernel_.stop(i); },
+        std::move(done));
 }
 
 void Registry::start(const std::string& id, Done done) {
@@ -196,8 +226,9 @@ void Registry::recover(const std::string& id, Done done) {
     }
     // Runs off the loop: with an inline coredump the kernel holds the write until we have read
     // and dismissed the dump, which the loop does meanwhile.
-    runLifecycle(
-        id, "recover", [this](const std::string& i) { kernel_.recover(i); }, std::move(done));
+    runKernelWrite(
+        id, "recover", "recover failed: ", [this](const std::string& i) { kernel_.recover(i); },
+        std::move(done));
 }
 
 void Registry::checkLoadFirmware(const std::string& id) const {
@@ -210,8 +241,8 @@ void Registry::checkLoadFirmware(const std::string& id) const {
     }
 }
 
-std::string Registry::loadFirmware(const std::string& id, const std::string& name,
-                                   std::span<const uint8_t> image) {
+void Registry::loadFirmware(const std::string& id, const std::string& name,
+                            std::span<const uint8_t> image, Loaded done) {
     checkLoadFirmware(id);
     checkUploadName(name);
     if (image.size() > policy_.firmwareMaxBytes) {
@@ -225,22 +256,24 @@ std::string Registry::loadFirmware(const std::string& id, const std::string& nam
                     "Firmware " + name + " was refused: " + parsed.problem.message);
     }
     std::string stored = store_.storeFirmware(name, image);
-    Processor& p = processorMutable(id);
-    try {
-        kernel_.setFirmware(id, stored);
-    } catch (const Error& e) {
-        noteError(p, std::string("setting firmware failed: ") + e.what());
-        throw;
-    }
-    log::info("Loaded firmware " + stored + " (" + std::to_string(image.size()) + " bytes) for " +
-                  describe(p),
-              {{"PROCESSOR", id}, {"FIRMWARE", stored}});
-    rescan();
-    return stored;
+    const size_t bytes = image.size();
+    runKernelWrite(
+        id, "firmware", "setting firmware failed: ",
+        [this, stored](const std::string& i) { kernel_.setFirmware(i, stored); },
+        [this, id, stored, bytes, done = std::move(done)](std::exception_ptr error) {
+            if (!error) {
+                auto it = processors_.find(id);
+                log::info("Loaded firmware " + stored + " (" + std::to_string(bytes) +
+                              " bytes) for " +
+                              (it != processors_.end() ? describe(it->second) : id),
+                          {{"PROCESSOR", id}, {"FIRMWARE", stored}});
+            }
+            done(error, stored);
+        });
 }
 
-void Registry::setFirmware(const std::string& id, const std::string& name) {
-    Processor& p = processorMutable(id);
+void Registry::setFirmware(const std::string& id, const std::string& name, Done done) {
+    const Processor& p = processor(id);
     requireRemoteproc(p, "set the firmware of");
     checkFirmwarePath(name);
     if (p.state != ProcessorState::Offline) {
@@ -249,30 +282,23 @@ void Registry::setFirmware(const std::string& id, const std::string& name) {
                                                  "; stop it first");
     }
     kernel_.checkFirmware(name);
-    try {
-        kernel_.setFirmware(id, name);
-    } catch (const Error& e) {
-        noteError(p, std::string("setting firmware failed: ") + e.what());
-        throw;
-    }
-    rescan();
+    runKernelWrite(
+        id, "firmware", "setting firmware failed: ",
+        [this, name](const std::string& i) { kernel_.setFirmware(i, name); }, std::move(done));
 }
 
-void Registry::setRecovery(const std::string& id, bool enabled) {
+void Registry::setRecovery(const std::string& id, bool enabled, Done done) {
     const Processor& p = processor(id);
     requireRemoteproc(p, "change recovery of");
-    if (enabled && p.state == ProcessorState::Crashed) {
-        // `enabled` also recovers a crashed processor, which may wait for an inline dump.
-        worker_.run(
-            id, [this, id] { kernel_.setRecovery(id, true); },
-            [this](std::exception_ptr) { rescan(); });
-        return;
-    }
-    kernel_.setRecovery(id, enabled);
-    rescan();
+    // `enabled` also recovers a crashed processor, which may wait for an inline dump: the loop
+    // dismisses it meanwhile.
+    runKernelWrite(
+        id, "recovery", "changing recovery failed: ",
+        [this, enabled](const std::string& i) { kernel_.setRecovery(i, enabled); },
+        std::move(done));
 }
 
-void Registry::setCoredump(const std::string& id, CoredumpMode mode) {
+void Registry::setCoredump(const std::string& id, CoredumpMode mode, Done done) {
     const Processor& p = processor(id);
     requireRemoteproc(p, "change the coredump mode of");
     if (p.state == ProcessorState::Crashed) {
@@ -280,8 +306,9 @@ void Registry::setCoredump(const std::string& id, CoredumpMode mode) {
                                                  " while it is " + std::string(toString(p.state)) +
                                                  "; recover it first");
     }
-    kernel_.setCoredump(id, mode);
-    rescan();
+    runKernelWrite(
+        id, "coredump", "changing the coredump mode failed: ",
+        [this, mode](const std::string& i) { kernel_.setCoredump(i, mode); }, std::move(done));
 }
 
 std::string Registry::readTrace(const std::string& id, unsigned index) {
