@@ -176,10 +176,12 @@ public:
     /// @brief What LoadFirmware reports: the error, or the name set (relative to the firmware
     /// directory).
     using Loaded = std::function<void(std::exception_ptr, const std::string& stored)>;
-    /// @brief Validates and stores uploaded firmware, then sets it (a kernel write with a
-    /// deadline, as start's) and reports the name set through @p done.
-    void loadFirmware(const std::string& id, const std::string& name,
-                      std::span<const uint8_t> image, Loaded done);
+    /// @brief Copies the upload @p fd (owned: closed when copied) into the firmware directory
+    /// off the loop, checks it (size limit, ELF), stores it atomically, then sets it (a kernel
+    /// write with a deadline, as start's) and reports the name set through @p done.
+    void loadFirmware(const std::string& id, const std::string& name, int fd, Loaded done);
+    /// @brief How long a pipe or socket passed to LoadFirmware may take to reach its end.
+    static constexpr uint64_t UploadTimeoutMs = 30000;
     /// @brief The firmware, recovery and coredump writes run on the Worker with a deadline,
     /// as start's; @p done gets the kernel's answer (or Timeout at the deadline).
     void setFirmware(const std::string& id, const std::string& name, Done done);

@@ -9,12 +9,16 @@
 #include "dbus/errors.h"
 #include "log.h"
 #include "registry.h"
+#include "upload_copy.h"
 #include "validation.h"
 
 #include <atomic>
+#include <cerrno>
 #include <ctime>
 #include <memory>
 #include <optional>
+#include <sys/mman.h>
+#include <unistd.h>
 
 namespace rpmsgd {
 
@@ -241,34 +245,115 @@ void Registry::checkLoadFirmware(const std::string& id) const {
     }
 }
 
-void Registry::loadFirmware(const std::string& id, const std::string& name,
-                            std::span<const uint8_t> image, Loaded done) {
-    checkLoadFirmware(id);
-    checkUploadName(name);
-    if (image.size() > policy_.firmwareMaxBytes) {
-        throw Error(ErrorCode::LimitExceeded, "Firmware " + name + " is larger than " +
-                                                  std::to_string(policy_.firmwareMaxBytes) +
-                                                  " bytes (limits.firmware_max_bytes)");
+namespace {
+
+// The upload's fd, closed once copied (or when the copy is dropped).
+struct OwnedFd {
+    explicit OwnedFd(int f) : fd(f) {}
+    ~OwnedFd() { reset(); }
+    OwnedFd(const OwnedFd&) = delete;
+    OwnedFd& operator=(const OwnedFd&) = delete;
+    int get() const { return fd; }
+    void reset() {
+        if (fd >= 0) {
+            ::close(fd);
+            fd = -1;
+        }
+    }
+    int fd;
+};
+
+// Why copying an upload failed, as the caller of LoadFirmware is told.
+Error uploadError(const std::string& name, const std::string& target, const UploadCopy& c,
+                  uint64_t maxBytes) {
+    if (c.writing) {
+        return Error(ErrorCode::Internal, kernelErrorMessage("write " + target, c.error));
+    }
+    switch (c.error) {
+    case EFBIG:
+        return Error(ErrorCode::LimitExceeded, "Firmware " + name + " is larger than " +
+                                                   std::to_string(maxBytes) +
+                                                   " bytes (limits.firmware_max_bytes)");
+    case ETIMEDOUT:
+        return Error(ErrorCode::Timeout,
+                     "Reading firmware " + name + " from the passed fd took more than " +
+                         std::to_string(Registry::UploadTimeoutMs / 1000) + " s");
+    default:
+        return Error(ErrorCode::InvalidArgument,
+                     kernelErrorMessage("read firmware " + name + " from the passed fd", c.error));
+    }
+}
+
+// The ELF checks, on the copy (mapped, not read again).
+void checkImage(const std::string& name, int fd, uint64_t size) {
+    std::span<const uint8_t> image;
+    void* map = nullptr;
+    if (size > 0) {
+        map = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+        if (map == MAP_FAILED) {
+            throw Error(ErrorCode::Internal,
+                        kernelErrorMessage("map the copy of firmware " + name, errno));
+        }
+        image = std::span<const uint8_t>(static_cast<const uint8_t*>(map), size_t(size));
     }
     auto parsed = fw::parse(image);
+    if (map) {
+        munmap(map, size);
+    }
     if (!parsed) {
         throw Error(ErrorCode::InvalidFirmware,
                     "Firmware " + name + " was refused: " + parsed.problem.message);
     }
-    std::string stored = store_.storeFirmware(name, image);
-    const size_t bytes = image.size();
-    runKernelWrite(
-        id, "firmware", "setting firmware failed: ",
-        [this, stored](const std::string& i) { kernel_.setFirmware(i, stored); },
+}
+
+} // namespace
+
+void Registry::loadFirmware(const std::string& id, const std::string& name, int fd, Loaded done) {
+    auto src = std::make_shared<OwnedFd>(fd); // closed when the copy is done, or now
+    checkLoadFirmware(id);
+    checkUploadName(name);
+    // The copy and its checks run on the Worker (a 32 MiB image must not stall the loop), in a
+    // queue of its own: the processor's kernel writes are not held behind a slow sender.
+    auto stored = std::make_shared<std::string>();
+    auto bytes = std::make_shared<uint64_t>(0);
+    const uint64_t maxBytes = policy_.firmwareMaxBytes;
+    worker_.run(
+        "upload " + id,
+        [this, src, name, maxBytes, stored, bytes] {
+            *stored = store_.storeFirmwareFrom(name, [&](int tmp, const std::string& target) {
+                const UploadCopy c = copyUpload(src->get(), tmp, maxBytes, UploadTimeoutMs);
+                src->reset();
+                if (c.error) {
+                    throw uploadError(name, target, c, maxBytes);
+                }
+                *bytes = c.bytes;
+                checkImage(name, tmp, c.bytes);
+            });
+        },
         [this, id, stored, bytes, done = std::move(done)](std::exception_ptr error) {
-            if (!error) {
-                auto it = processors_.find(id);
-                log::info("Loaded firmware " + stored + " (" + std::to_string(bytes) +
-                              " bytes) for " +
-                              (it != processors_.end() ? describe(it->second) : id),
-                          {{"PROCESSOR", id}, {"FIRMWARE", stored}});
+            if (error) {
+                return done(error, "");
             }
-            done(error, stored);
+            try {
+                checkLoadFirmware(id); // it may have started while the image was copied
+            } catch (...) {
+                return done(std::current_exception(), "");
+            }
+            const std::string set = *stored;
+            const uint64_t size = *bytes;
+            runKernelWrite(
+                id, "firmware", "setting firmware failed: ",
+                [this, set](const std::string& i) { kernel_.setFirmware(i, set); },
+                [this, id, set, size, done](std::exception_ptr e) {
+                    if (!e) {
+                        auto it = processors_.find(id);
+                        log::info("Loaded firmware " + set + " (" + std::to_string(size) +
+                                      " bytes) for " +
+                                      (it != processors_.end() ? describe(it->second) : id),
+                                  {{"PROCESSOR", id}, {"FIRMWARE", set}});
+                    }
+                    done(e, set);
+                });
         });
 }
 

@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
@@ -251,9 +252,13 @@ protected:
         }
         std::string loadFirmware(const std::string& id, const std::string& name,
                                  std::span<const uint8_t> image) {
+            // The upload as a client passes it: a memfd (a file; its offset is at its end).
+            const int fd = memfd_create("upload", MFD_CLOEXEC);
+            EXPECT_GE(fd, 0);
+            EXPECT_EQ(::write(fd, image.data(), image.size()), ssize_t(image.size()));
             std::string stored;
             wait([&](Registry::Done d) {
-                r.loadFirmware(id, name, image,
+                r.loadFirmware(id, name, fd,
                                [&stored, d](std::exception_ptr e, const std::string& s) {
                                    stored = s;
                                    d(e);
