@@ -179,7 +179,8 @@ std::vector<std::string> lines(const std::string& s) {
 }
 
 TEST_F(PolkitBadInput, MalformedRepliesAreARefusalAndLeaveNothingPending) {
-    for (const auto reply : {FakeAuthority::Reply::WrongType, FakeAuthority::Reply::AllowedButShort}) {
+    for (const auto reply :
+         {FakeAuthority::Reply::WrongType, FakeAuthority::Reply::AllowedButShort}) {
         FakeAuthority polkit(reply);
         // More calls than limits.calls_per_client: a check left pending would make the third
         // LimitExceeded.
