@@ -62,12 +62,10 @@ void replyOpened(DbusService& svc, OpenCall& call, const OpenResult& r) {
                sdbus::ObjectPath(svc.endpointPath(r.endpoint)), r.mtu);
 }
 
-DbusService::DbusService(sdbus::IConnection& connection, sd_event* event, Scheduler& scheduler,
-                         std::function<std::string()> reload, uint32_t waitsPerClient,
-                         uint64_t firmwareMaxBytes)
+DbusService::DbusService(sdbus::IConnection& connection, Scheduler& scheduler,
+                         std::function<std::string()> reload, uint32_t waitsPerClient)
     : connection_(connection), scheduler_(scheduler), reload_(std::move(reload)),
-      callers_(connection, scheduler), polkit_(connection, scheduler),
-      uploads_(event, scheduler, firmwareMaxBytes) {
+      callers_(connection, scheduler), polkit_(connection, scheduler) {
     manager_ = std::make_unique<ManagerObject>(*this, waitsPerClient);
     callers_.setHandlers([this](const std::string& sender) { senderGone(sender); },
                          [this](const std::string& sender) { return holdsSomething(sender); });
@@ -87,7 +85,6 @@ void DbusService::setWaitsPerClient(uint32_t n) {
 
 void DbusService::clear() {
     manager_->endWaits();
-    uploads_.abortAll();
     graveyard_.clear();
     endpoints_.clear();
     channels_.clear();

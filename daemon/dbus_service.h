@@ -13,7 +13,6 @@
 #include "method_call.h"
 #include "polkit_dbus.h"
 #include "registry.h"
-#include "upload_reader.h"
 
 #include <functional>
 #include <map>
@@ -49,15 +48,13 @@ class EndpointObject;
 class DbusService : public RegistryObserver {
 public:
     /// @brief @p reload re-reads the config; it returns an empty string or the error sentence.
-    DbusService(sdbus::IConnection& connection, sd_event* event, Scheduler& scheduler,
-                std::function<std::string()> reload, uint32_t waitsPerClient,
-                uint64_t firmwareMaxBytes);
+    DbusService(sdbus::IConnection& connection, Scheduler& scheduler,
+                std::function<std::string()> reload, uint32_t waitsPerClient);
     ~DbusService() override;
 
     /// @brief Connects the registry (set once, before the first rescan).
     void attach(Registry& registry);
     void setWaitsPerClient(uint32_t n);
-    void setFirmwareMaxBytes(uint64_t n) { uploads_.setMaxBytes(n); }
     /// @brief Answers what is pending and removes every object (InterfacesRemoved first), for
     ///        shutdown.
     void clear();
@@ -80,7 +77,6 @@ public:
     sdbus::IConnection& connection() { return connection_; }
     Scheduler& scheduler() { return scheduler_; }
     Callers& callers() { return callers_; }
-    UploadReader& uploads() { return uploads_; }
     std::string processorPath(const std::string& id) const;
     std::string channelPath(const Channel& c) const;
     std::string endpointPath(uint64_t n) const;
@@ -140,7 +136,6 @@ private:
     std::function<std::string()> reload_;
     Callers callers_;
     Polkit polkit_;
-    UploadReader uploads_;
     Registry* registry_ = nullptr;
     std::unique_ptr<ManagerObject> manager_;
     std::map<std::string, std::unique_ptr<ProcessorObject>> processors_;

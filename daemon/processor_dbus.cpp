@@ -14,25 +14,6 @@ namespace {
 
 constexpr const char* Interface = org::rpmsgd::Broker1::Processor_adaptor::INTERFACE_NAME;
 
-// Why reading an upload failed, as the caller of LoadFirmware is told.
-Error uploadError(const std::string& name, int error, uint64_t maxBytes) {
-    switch (error) {
-    case EFBIG:
-        return Error(ErrorCode::LimitExceeded, "Firmware " + name + " is larger than " +
-                                                   std::to_string(maxBytes) +
-                                                   " bytes (limits.firmware_max_bytes)");
-    case ETIMEDOUT:
-        return Error(ErrorCode::Timeout, "Reading firmware " + name +
-                                             " from the passed fd took more than " +
-                                             std::to_string(UploadReader::TimeoutMs / 1000) + " s");
-    case ESHUTDOWN:
-        return Error(ErrorCode::Unavailable, "rpmsgd is stopping");
-    default:
-        return Error(ErrorCode::InvalidArgument,
-                     kernelErrorMessage("read firmware " + name + " from the passed fd", error));
-    }
-}
-
 } // namespace
 
 ProcessorObject::ProcessorObject(DbusService& svc, const std::string& id, const std::string& path)
@@ -94,8 +75,7 @@ void ProcessorObject::SetFirmware(sdbus::Result<>&& result, std::string name) {
         checkFirmwarePath(name);
         svc_.authorise(getObject(), call, Action::manage("Setting firmware", id_),
                        [&svc = svc_, id = id_, name, call](const Caller&) {
-                           svc.registry().setFirmware(id, name);
-                           call->reply();
+                           svc.registry().setFirmware(id, name, call->done());
                        });
     });
 }
@@ -108,16 +88,13 @@ void ProcessorObject::LoadFirmware(sdbus::Result<std::string>&& result, sdbus::U
         auto upload = std::make_shared<sdbus::UnixFd>(std::move(fd)); // closed unless read
         svc_.authorise(getObject(), call, Action::manage("Loading firmware", id_),
                        [&svc = svc_, id = id_, name, upload, call](const Caller&) {
-                           svc.registry().checkLoadFirmware(id); // before reading, not after
-                           svc.uploads().read(
-                               upload->release(),
-                               [&svc, id, name, call](int error, std::vector<uint8_t> data) {
-                                   call->step([&] {
-                                       if (error) {
-                                           throw uploadError(name, error, svc.uploads().maxBytes());
-                                       }
-                                       call->reply(svc.registry().loadFirmware(id, name, data));
-                                   });
+                           svc.registry().loadFirmware(
+                               id, name, upload->release(),
+                               [call](std::exception_ptr e, const std::string& stored) {
+                                   if (e) {
+                                       return call->fail(e);
+                                   }
+                                   call->step([&] { call->reply(stored); });
                                });
                        });
     });
@@ -128,8 +105,7 @@ void ProcessorObject::SetRecovery(sdbus::Result<>&& result, bool enabled) {
     call->step([&] {
         svc_.authorise(getObject(), call, Action::manage("Changing recovery", id_),
                        [&svc = svc_, id = id_, enabled, call](const Caller&) {
-                           svc.registry().setRecovery(id, enabled);
-                           call->reply();
+                           svc.registry().setRecovery(id, enabled, call->done());
                        });
     });
 }
@@ -140,8 +116,7 @@ void ProcessorObject::SetCoredump(sdbus::Result<>&& result, std::string mode) {
         const CoredumpMode m = parseCoredumpMode(mode);
         svc_.authorise(getObject(), call, Action::manage("Changing the coredump mode", id_),
                        [&svc = svc_, id = id_, m, call](const Caller&) {
-                           svc.registry().setCoredump(id, m);
-                           call->reply();
+                           svc.registry().setCoredump(id, m, call->done());
                        });
     });
 }

@@ -173,12 +173,20 @@ public:
     void recover(const std::string& id, Done done);
     /// @brief Throws unless firmware may be uploaded to @p id now (checked before reading).
     void checkLoadFirmware(const std::string& id) const;
-    /// @brief Validates and stores uploaded firmware, then sets it; returns the name set.
-    std::string loadFirmware(const std::string& id, const std::string& name,
-                             std::span<const uint8_t> image);
-    void setFirmware(const std::string& id, const std::string& name);
-    void setRecovery(const std::string& id, bool enabled);
-    void setCoredump(const std::string& id, CoredumpMode mode);
+    /// @brief What LoadFirmware reports: the error, or the name set (relative to the firmware
+    /// directory).
+    using Loaded = std::function<void(std::exception_ptr, const std::string& stored)>;
+    /// @brief Copies the upload @p fd (owned: closed when copied) into the firmware directory
+    /// off the loop, checks it (size limit, ELF), stores it atomically, then sets it (a kernel
+    /// write with a deadline, as start's) and reports the name set through @p done.
+    void loadFirmware(const std::string& id, const std::string& name, int fd, Loaded done);
+    /// @brief How long a pipe or socket passed to LoadFirmware may take to reach its end.
+    static constexpr uint64_t UploadTimeoutMs = 30000;
+    /// @brief The firmware, recovery and coredump writes run on the Worker with a deadline,
+    /// as start's; @p done gets the kernel's answer (or Timeout at the deadline).
+    void setFirmware(const std::string& id, const std::string& name, Done done);
+    void setRecovery(const std::string& id, bool enabled, Done done);
+    void setCoredump(const std::string& id, CoredumpMode mode, Done done);
     std::string readTrace(const std::string& id, unsigned index);
 
     // --- trace buffers (registry_trace.cpp) ---
@@ -228,8 +236,11 @@ private:
 
     // registry_lifecycle.cpp
     void applyPolicy(Processor& p);
-    void runLifecycle(const std::string& id, const std::string& verb,
-                      std::function<void(const std::string&)> work, Done done);
+    /// @brief Runs the kernel write @p work for processor @p id on the Worker with
+    /// limits.kernel_write_timeout_ms as its deadline. @p verb names the write in messages
+    /// ('start', 'firmware'...), @p failed starts LastError when it fails.
+    void runKernelWrite(const std::string& id, const std::string& verb, const std::string& failed,
+                        std::function<void(const std::string&)> work, Done done);
     void startNow(const std::string& id, Done done);
     void stopNow(const std::string& id, Done done);
 
@@ -254,7 +265,7 @@ private:
     uint64_t nextEndpoint_ = 1;
     /// A lifecycle write past limits.kernel_write_timeout_ms, per processor, until it returns.
     struct OverdueWrite {
-        std::string verb; ///< start, stop, recover
+        std::string verb; ///< start, stop, recover, firmware, recovery, coredump
         std::string at;   ///< when it was written, as messages say it
         uint64_t serial = 0;
     };

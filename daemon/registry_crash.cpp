@@ -53,8 +53,9 @@ void Registry::restartAfterCrash(Processor& p) {
                     std::to_string(p.crashTimes.size()) + " within " +
                     std::to_string(rule->windowS) + " s)",
                 {{"PROCESSOR", p.id}});
-    runLifecycle(
-        p.id, "restart after crash", [this](const std::string& i) { kernel_.recover(i); },
+    runKernelWrite(
+        p.id, "restart after crash",
+        "restart after crash failed: ", [this](const std::string& i) { kernel_.recover(i); },
         [](std::exception_ptr) {});
 }
 

@@ -91,8 +91,7 @@ public:
         try {
             BusBridge bridge(*connection, event_);
             service_ = std::make_unique<DbusService>(
-                *connection, event_, *scheduler_, [this] { return reload(); },
-                cfg_.limits.waitsPerClient, cfg_.limits.firmwareMaxBytes);
+                *connection, *scheduler_, [this] { return reload(); }, cfg_.limits.waitsPerClient);
             store_ = std::make_unique<Store>(cfg_.paths.state, cfg_.paths.firmware);
             worker_ = std::make_unique<Worker>(event_);
             registry_ = std::make_unique<Registry>(*kernel_, *service_, std::move(policy), *store_,
@@ -266,7 +265,6 @@ private:
             std::vector<std::string> warnings = result.warnings;
             registry_->setPolicy(policyFrom(cfg_, warnings));
             service_->setWaitsPerClient(cfg_.limits.waitsPerClient);
-            service_->setFirmwareMaxBytes(cfg_.limits.firmwareMaxBytes);
             for (const auto& w : warnings) {
                 log::warning(w);
             }

@@ -52,24 +52,40 @@ bool Store::validUploadName(const std::string& name) {
 
 void Store::writeAtomically(const std::string& dir, const std::string& file,
                             std::span<const uint8_t> data, uint32_t mode) {
+    writeAtomically(dir, file, mode, [&](int fd, const std::string& target) {
+        size_t done = 0;
+        while (done < data.size()) {
+            ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+            if (n < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                throw Error(ErrorCode::Internal, kernelErrorMessage("write " + target, errno));
+            }
+            done += size_t(n);
+        }
+    });
+}
+
+void Store::writeAtomically(const std::string& dir, const std::string& file, uint32_t mode,
+                            const Fill& fill) {
     makeDirs(dir, 0755);
-    std::string tmp = dir + "/." + file + ".tmp-" + std::to_string(getpid());
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    // A unique name: uploads of one name may be written at once (on the Worker).
+    std::string tmp = dir + "/." + file + ".tmp-XXXXXX";
+    int fd = mkostemp(tmp.data(), O_CLOEXEC);
     if (fd < 0) {
         throw Error(ErrorCode::Internal, kernelErrorMessage("create " + tmp, errno));
     }
-    size_t done = 0;
-    int err = 0;
-    while (done < data.size()) {
-        ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            err = errno;
-            break;
+    const std::string target = dir + "/" + file;
+    int err = fchmod(fd, mode) != 0 ? errno : 0;
+    if (!err) {
+        try {
+            fill(fd, target);
+        } catch (...) {
+            ::close(fd);
+            unlink(tmp.c_str()); // nothing half-written stays behind
+            throw;
         }
-        done += size_t(n);
     }
     if (!err && fsync(fd) != 0) {
         err = errno;
@@ -77,7 +93,6 @@ void Store::writeAtomically(const std::string& dir, const std::string& file,
     if (::close(fd) != 0 && !err) {
         err = errno;
     }
-    std::string target = dir + "/" + file;
     if (!err && rename(tmp.c_str(), target.c_str()) != 0) {
         err = errno;
     }
@@ -135,9 +150,9 @@ std::string Store::saveCoredump(const std::string& processorId, std::span<const 
     return coreDir_ + "/" + file;
 }
 
-std::string Store::storeFirmware(const std::string& name, std::span<const uint8_t> data) {
+std::string Store::storeFirmwareFrom(const std::string& name, const Fill& fill) {
     checkUploadName(name);
-    writeAtomically(uploadDir_, name, data, 0644);
+    writeAtomically(uploadDir_, name, 0644, fill);
     return "rpmsgd/" + name;
 }
 

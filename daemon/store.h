@@ -6,6 +6,7 @@
 // fsync, rename), so a crash or a full disk never leaves a half-written file under a real name.
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 
@@ -21,9 +22,14 @@ public:
     std::string saveCoredump(const std::string& processorId, std::span<const uint8_t> data,
                              uint32_t keep);
 
-    /// @brief Stores uploaded firmware as <firmware>/rpmsgd/<name>; returns the name relative
-    /// to the firmware directory ("rpmsgd/<name>"). @p name must be a plain file name.
-    std::string storeFirmware(const std::string& name, std::span<const uint8_t> data);
+    /// @brief What storeFirmwareFrom() asks to fill: the temporary file (open for reading and
+    /// writing, empty) and the path it becomes, for messages.
+    using Fill = std::function<void(int fd, const std::string& target)>;
+    /// @brief Stores uploaded firmware as <firmware>/rpmsgd/<name> (@p name a plain file name),
+    /// atomically, with the bytes @p fill writes; returns the name relative to the firmware
+    /// directory ("rpmsgd/<name>"). What @p fill throws leaves nothing behind and is rethrown.
+    /// Touches nothing but the file system: safe off the loop.
+    std::string storeFirmwareFrom(const std::string& name, const Fill& fill);
 
     /// @brief True if @p name is acceptable for storeFirmware (1..200 of [A-Za-z0-9._-], not
     /// starting with '.').
@@ -34,6 +40,8 @@ public:
 private:
     static void writeAtomically(const std::string& dir, const std::string& file,
                                 std::span<const uint8_t> data, uint32_t mode);
+    static void writeAtomically(const std::string& dir, const std::string& file, uint32_t mode,
+                                const Fill& fill);
     std::string coreDir_, uploadDir_;
     uint64_t counter_ = 0;
 };

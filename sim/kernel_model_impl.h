@@ -264,8 +264,9 @@ struct Processor : std::enable_shared_from_this<Processor> {
     std::shared_ptr<Vdev> vdev;
     std::weak_ptr<Devcd> pendingDump;
     bool stalled = false;
-    /// `ctl hold`: the next write of this word (start, stop, recover, firmware) waits this
-    /// many seconds before the kernel acts on it, as a slow firmware load does on a board.
+    /// `ctl hold`: the next write of this word (start, stop, recover, firmware, recovery,
+    /// coredump) waits this many seconds before the kernel acts on it, as a slow firmware load
+    /// does on a board.
     std::map<std::string, uint32_t> holds;
     std::list<Timer> heldWrites; ///< held writes not yet answered (EIO if the processor goes)
 };

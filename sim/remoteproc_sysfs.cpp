@@ -103,7 +103,7 @@ AttrOps Simulator::Impl::recoveryAttr(std::weak_ptr<Processor> weak, bool debugf
                 }
                 const bool recover = debugfs ? debugfsMatch(buf, "recover") : streq(buf, "recover");
                 heldStore(
-                    sp, recover ? "recover" : "", buf, std::move(req),
+                    sp, recover ? "recover" : "recovery", buf, std::move(req),
                     [this, debugfs](const std::shared_ptr<Processor>& p, std::string_view b,
                                     RequestPtr r) { storeRecovery(p, b, std::move(r), debugfs); });
             },
@@ -117,10 +117,23 @@ AttrOps Simulator::Impl::coredumpAttr(std::weak_ptr<Processor> weak, bool debugf
                            auto sp = weak.lock();
                            return sp ? std::string(toString(sp->coredump)) + "\n" : std::string();
                        },
-                   .store = [this, weak, debugfs](std::string_view buf) -> long {
-                       auto sp = weak.lock();
-                       return sp ? storeCoredump(sp, buf, debugfs) : -ENODEV;
-                   },
+                   .storeAsync =
+                       [this, weak, debugfs](std::string_view buf, RequestPtr req) {
+                           auto sp = weak.lock();
+                           if (!sp) {
+                               return req->replyError(ENODEV);
+                           }
+                           heldStore(sp, "coredump", buf, std::move(req),
+                                     [this, debugfs](const std::shared_ptr<Processor>& p,
+                                                     std::string_view b, RequestPtr r) {
+                                         const long n = storeCoredump(p, b, debugfs);
+                                         if (n < 0) {
+                                             r->replyError(int(-n));
+                                         } else {
+                                             r->replyWritten(size_t(n));
+                                         }
+                                     });
+                       },
                    .maxWrite = debugfs ? size_t(20) : size_t(4096),
                    .debugfs = debugfs};
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // SPDX-FileCopyrightText: 2026 rpmsgd contributors
 // Kernel writes with a deadline (issue 16, limits.kernel_write_timeout_ms): rpmsg-sim's
-// `ctl hold` makes a processor's next `start` block as a slow firmload does on a board. The held
+// `ctl hold` makes a processor's next `start` (or `firmware`, `recovery`, `coredump`) write
+// block as a slow firmload does on a board. The held
 // call fails with Timeout at the deadline; meanwhile rpmsgd answers everything else; the held
 // processor refuses lifecycle calls naming the pending write; when the write returns, the state
 // is re-read and LastError cleared or set.
@@ -13,6 +14,7 @@
 #include <future>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <unistd.h>
 
 namespace itest {
@@ -28,12 +30,15 @@ public:
     AsyncCaller(const AsyncCaller&) = delete;
     AsyncCaller& operator=(const AsyncCaller&) = delete;
 
-    /// @brief Calls @p method (no arguments, no results) on @p path.
-    std::shared_future<CallError> call(const std::string& path, const std::string& method) {
+    /// @brief Calls @p method (with @p args, ignoring its results) on @p path.
+    template <typename... Args>
+    std::shared_future<CallError> call(const std::string& path, const std::string& method,
+                                       const Args&... args) {
         auto promise = std::make_shared<std::promise<CallError>>();
         auto proxy = sdbus::createProxy(*conn_, BusName, path);
         proxy->callMethodAsync(method)
             .onInterface(ProcessorIface)
+            .withArguments(args...)
             .withTimeout(60s)
             .uponReplyInvoke([promise](const sdbus::Error* e) {
                 promise->set_value(e ? CallError{e->getName(), e->getMessage()} : CallError{});
@@ -154,6 +159,91 @@ TEST_F(KernelWriteDeadline, AHeldWriteThatFailsSetsLastErrorWhenItReturns) {
     const CallError again = caller.call(cm4Path, "Start").get();
     EXPECT_NE(again.name, err::Timeout) << again.str();
     EXPECT_EQ(again.message.find("has not returned"), std::string::npos) << again.str();
+}
+
+TEST_F(KernelWriteDeadline, HeldFirmwareWriteTimesOutWhileEverythingElseAnswers) {
+    const std::string dsp = root().processorPath("dsp");
+    root().start(dsp);
+    const std::string dspEcho = root().waitForChannel("rpmsg-echo", "dsp", 5000);
+    const std::string cm4Path = cm4();
+    std::filesystem::copy_file(env().firmwareDir() + "/echo.elf",
+                               env().firmwareDir() + "/other.elf");
+    ctlOk({"hold", "cm4", "firmware", "4"});
+
+    AsyncCaller caller;
+    auto set = caller.call(cm4Path, "SetFirmware", std::string("other.elf"));
+
+    // The loop is not stuck behind the write: List, Get and Open on the other processor answer
+    // (by root and by another client) while the write is still held.
+    EXPECT_EQ(root().listProcessors().size(), 2u);
+    EXPECT_EQ(root().getProcessor("dsp"), dsp);
+    {
+        Opened o = root().open(dspEcho);
+        EXPECT_EQ(roundTrip(o.fd.get(), "while held"), "while held");
+    }
+    EXPECT_EQ(runAs(NobodyChannelUser,
+                    [&](Client& c) {
+                        c.listProcessors();
+                        Opened o = c.open(dspEcho);
+                        return roundTrip(o.fd.get(), "other client");
+                    }),
+              "other client");
+    EXPECT_EQ(set.wait_for(0s), std::future_status::timeout)
+        << "the held SetFirmware answered before the others: " << set.get().str();
+
+    // The deadline: Timeout naming the write and the limit.
+    ASSERT_EQ(set.wait_for(3s), std::future_status::ready);
+    EXPECT_DBUS_ERROR(set.get(), err::Timeout);
+    EXPECT_NE(set.get().message.find("'firmware'"), std::string::npos) << set.get().str();
+    EXPECT_NE(set.get().message.find("limits.kernel_write_timeout_ms"), std::string::npos)
+        << set.get().str();
+    EXPECT_NE(lastError(cm4Path).find("'firmware' written at "), std::string::npos)
+        << lastError(cm4Path);
+
+    // Lifecycle and firmware calls on cm4 are refused while the write is pending, naming it.
+    for (const char* method : {"Start", "Stop"}) {
+        const CallError e = caller.call(cm4Path, method).get();
+        EXPECT_DBUS_ERROR(e, err::InvalidState) << method;
+        EXPECT_NE(e.message.find("a 'firmware' written at "), std::string::npos) << e.str();
+    }
+    const CallError again = caller.call(cm4Path, "SetFirmware", std::string("echo.elf")).get();
+    EXPECT_DBUS_ERROR(again, err::InvalidState);
+    EXPECT_NE(again.message.find("a 'firmware' written at "), std::string::npos) << again.str();
+
+    // The write returns: the property shows the new name, LastError is cleared, Start works.
+    EXPECT_TRUE(simtest::waitFor(
+        [&] { return root().get<std::string>(cm4Path, ProcessorIface, "Firmware") == "other.elf"; },
+        10s));
+    EXPECT_TRUE(simtest::waitFor([&] { return lastError(cm4Path).empty(); }, 5s))
+        << lastError(cm4Path);
+    EXPECT_TRUE(errorOf([&] { root().start(cm4Path); }).ok());
+    EXPECT_EQ(state(cm4Path), "running");
+}
+
+TEST_F(KernelWriteDeadline, HeldRecoveryAndCoredumpWritesTimeOutThenTakeEffect) {
+    const std::string cm4Path = cm4();
+    using Case = std::tuple<std::string, std::string, std::string>; // hold word, method, value
+    for (const auto& [word, method, value] : std::vector<Case>{
+             {"recovery", "SetRecovery", ""}, {"coredump", "SetCoredump", "inline"}}) {
+        ctlOk({"hold", "cm4", word, "2"});
+        AsyncCaller caller;
+        auto call = word == "recovery" ? caller.call(cm4Path, method, false)
+                                       : caller.call(cm4Path, method, value);
+        ASSERT_EQ(call.wait_for(5s), std::future_status::ready) << word;
+        EXPECT_DBUS_ERROR(call.get(), err::Timeout) << word;
+        EXPECT_NE(call.get().message.find("'" + word + "'"), std::string::npos) << call.get().str();
+        const CallError start = caller.call(cm4Path, "Start").get();
+        EXPECT_DBUS_ERROR(start, err::InvalidState) << word;
+        EXPECT_NE(start.message.find("a '" + word + "' written at "), std::string::npos)
+            << start.str();
+        const std::string want = word == "recovery" ? "disabled" : "inline";
+        const std::string prop = word == "recovery" ? "Recovery" : "Coredump";
+        EXPECT_TRUE(simtest::waitFor(
+            [&] { return root().get<std::string>(cm4Path, ProcessorIface, prop) == want; }, 10s))
+            << prop;
+        EXPECT_TRUE(simtest::waitFor([&] { return lastError(cm4Path).empty(); }, 5s))
+            << lastError(cm4Path);
+    }
 }
 
 } // namespace

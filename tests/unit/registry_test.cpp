@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
@@ -223,6 +224,50 @@ protected:
         }
         return *registry_;
     }
+    // The firmware-side calls, which report the kernel's answer through a completion: with the
+    // inline Worker it runs before they return, and what it reports is rethrown here.
+    struct Awaited {
+        Registry& r;
+        template <typename Call>
+        static void wait(Call&& call) {
+            bool called = false;
+            std::exception_ptr error;
+            call([&](std::exception_ptr e) {
+                called = true;
+                error = e;
+            });
+            EXPECT_TRUE(called) << "the completion did not run";
+            if (error) {
+                std::rethrow_exception(error);
+            }
+        }
+        void setFirmware(const std::string& id, const std::string& name) {
+            wait([&](Registry::Done d) { r.setFirmware(id, name, std::move(d)); });
+        }
+        void setRecovery(const std::string& id, bool enabled) {
+            wait([&](Registry::Done d) { r.setRecovery(id, enabled, std::move(d)); });
+        }
+        void setCoredump(const std::string& id, CoredumpMode mode) {
+            wait([&](Registry::Done d) { r.setCoredump(id, mode, std::move(d)); });
+        }
+        std::string loadFirmware(const std::string& id, const std::string& name,
+                                 std::span<const uint8_t> image) {
+            // The upload as a client passes it: a memfd (a file; its offset is at its end).
+            const int fd = memfd_create("upload", MFD_CLOEXEC);
+            EXPECT_GE(fd, 0);
+            EXPECT_EQ(::write(fd, image.data(), image.size()), ssize_t(image.size()));
+            std::string stored;
+            wait([&](Registry::Done d) {
+                r.loadFirmware(id, name, fd,
+                               [&stored, d](std::exception_ptr e, const std::string& s) {
+                                   stored = s;
+                                   d(e);
+                               });
+            });
+            return stored;
+        }
+    };
+    Awaited awaited() { return Awaited{reg()}; }
     const Processor& proc(const std::string& id) {
         auto it = reg().processors().find(id);
         if (it == reg().processors().end()) {
@@ -430,13 +475,13 @@ TEST_F(RegistryRescan, TransportWithoutRemoteprocRefusesLifecycleButHasChannels)
     EXPECT_RPMSGD_ERROR(reg().stop("virtio0", done.fn()), ErrorCode::InvalidState, why);
     EXPECT_RPMSGD_ERROR(reg().restart("virtio0", done.fn()), ErrorCode::InvalidState, why);
     EXPECT_RPMSGD_ERROR(reg().recover("virtio0", done.fn()), ErrorCode::InvalidState, why);
-    EXPECT_RPMSGD_ERROR(reg().setFirmware("virtio0", "a.elf"), ErrorCode::InvalidState, why);
+    EXPECT_RPMSGD_ERROR(awaited().setFirmware("virtio0", "a.elf"), ErrorCode::InvalidState, why);
     EXPECT_RPMSGD_ERROR(reg().checkLoadFirmware("virtio0"), ErrorCode::InvalidState, why);
     auto image = fw::build({});
-    EXPECT_RPMSGD_ERROR(reg().loadFirmware("virtio0", "a.elf", image), ErrorCode::InvalidState,
+    EXPECT_RPMSGD_ERROR(awaited().loadFirmware("virtio0", "a.elf", image), ErrorCode::InvalidState,
                         why);
-    EXPECT_RPMSGD_ERROR(reg().setRecovery("virtio0", false), ErrorCode::InvalidState, why);
-    EXPECT_RPMSGD_ERROR(reg().setCoredump("virtio0", CoredumpMode::Enabled),
+    EXPECT_RPMSGD_ERROR(awaited().setRecovery("virtio0", false), ErrorCode::InvalidState, why);
+    EXPECT_RPMSGD_ERROR(awaited().setCoredump("virtio0", CoredumpMode::Enabled),
                         ErrorCode::InvalidState, why);
     EXPECT_RPMSGD_ERROR(reg().readTrace("virtio0", 0), ErrorCode::InvalidState, why);
     EXPECT_EQ(done.calls, 0);
@@ -454,7 +499,7 @@ TEST_F(RegistryRescan, TransportWithoutRemoteprocRefusesLifecycleButHasChannels)
 TEST_F(RegistryRescan, UnknownProcessorIsNotFound) {
     DoneProbe done;
     EXPECT_RPMSGD_ERROR(reg().start("remoteproc9", done.fn()), ErrorCode::NotFound, "remoteproc9");
-    EXPECT_RPMSGD_ERROR(reg().setFirmware("remoteproc9", "a.elf"), ErrorCode::NotFound,
+    EXPECT_RPMSGD_ERROR(awaited().setFirmware("remoteproc9", "a.elf"), ErrorCode::NotFound,
                         "remoteproc9");
     EXPECT_RPMSGD_ERROR(reg().openRaw(root, "remoteproc9", "raw", 1, {}), ErrorCode::NotFound,
                         "remoteproc9");
@@ -1383,7 +1428,7 @@ TEST_F(RegistryLifecycle, SetFirmwareValidatesTheName) {
         "a.elf\n", std::string(256, 'f')};
     for (const auto& name : bad) {
         SCOPED_TRACE("name '" + name + "'");
-        EXPECT_RPMSGD_ERROR(reg().setFirmware("remoteproc0", name), ErrorCode::InvalidArgument,
+        EXPECT_RPMSGD_ERROR(awaited().setFirmware("remoteproc0", name), ErrorCode::InvalidArgument,
                             "relative path");
     }
     EXPECT_EQ(kernel.writes(), Events{});
@@ -1391,7 +1436,7 @@ TEST_F(RegistryLifecycle, SetFirmwareValidatesTheName) {
     for (const std::string& name :
          std::vector<std::string>{"a.elf", "vendor/m4/app.elf", "..a.elf", std::string(255, 'f')}) {
         kernel.calls.clear();
-        reg().setFirmware("remoteproc0", name);
+        awaited().setFirmware("remoteproc0", name);
         EXPECT_EQ(kernel.calls,
                   (Events{"checkFirmware " + name, "setFirmware remoteproc0 " + name, "scan"}));
         EXPECT_EQ(proc("remoteproc0").firmware, name);
@@ -1401,7 +1446,7 @@ TEST_F(RegistryLifecycle, SetFirmwareValidatesTheName) {
 TEST_F(RegistryLifecycle, SetFirmwareOnlyWhenOfflineAndOnlyAnExistingValidFile) {
     kernel.addProcessor("remoteproc0", "m4", State::Running);
     reg().rescan();
-    EXPECT_RPMSGD_ERROR(reg().setFirmware("remoteproc0", "a.elf"), ErrorCode::InvalidState,
+    EXPECT_RPMSGD_ERROR(awaited().setFirmware("remoteproc0", "a.elf"), ErrorCode::InvalidState,
                         "running");
     EXPECT_EQ(kernel.writes(), Events{});
 
@@ -1409,7 +1454,8 @@ TEST_F(RegistryLifecycle, SetFirmwareOnlyWhenOfflineAndOnlyAnExistingValidFile) 
     reg().rescan();
     kernel.failures.emplace("checkFirmware",
                             rpmsgd::Error::notFound("Firmware a.elf does not exist"));
-    EXPECT_RPMSGD_ERROR(reg().setFirmware("remoteproc0", "a.elf"), ErrorCode::NotFound, "a.elf");
+    EXPECT_RPMSGD_ERROR(awaited().setFirmware("remoteproc0", "a.elf"), ErrorCode::NotFound,
+                        "a.elf");
     EXPECT_EQ(kernel.count("checkFirmware a.elf"), 1u);
     EXPECT_EQ(kernel.count("setFirmware remoteproc0 a.elf"), 0u);
 }
@@ -1419,7 +1465,8 @@ TEST_F(RegistryLifecycle, SetFirmwareKernelErrorSetsLastError) {
     reg().rescan();
     kernel.failures.emplace("setFirmware",
                             rpmsgd::Error::kernel("write remoteproc0/firmware", EBUSY));
-    EXPECT_RPMSGD_ERROR(reg().setFirmware("remoteproc0", "a.elf"), ErrorCode::KernelError, "EBUSY");
+    EXPECT_RPMSGD_ERROR(awaited().setFirmware("remoteproc0", "a.elf"), ErrorCode::KernelError,
+                        "EBUSY");
     EXPECT_CONTAINS(proc("remoteproc0").lastError, "setting firmware failed");
 }
 
@@ -1428,7 +1475,7 @@ TEST_F(RegistryLifecycle, SetCoredumpWritesEachMode) {
     reg().rescan();
     for (const CoredumpMode mode :
          {CoredumpMode::Inline, CoredumpMode::Disabled, CoredumpMode::Enabled}) {
-        reg().setCoredump("remoteproc0", mode);
+        awaited().setCoredump("remoteproc0", mode);
         EXPECT_EQ(proc("remoteproc0").coredump, mode);
     }
     EXPECT_EQ(kernel.writes(),
@@ -1439,7 +1486,7 @@ TEST_F(RegistryLifecycle, SetCoredumpWritesEachMode) {
 TEST_F(RegistryLifecycle, SetCoredumpRefusedWhileCrashed) {
     kernel.addProcessor("remoteproc0", "m4", State::Crashed);
     reg().rescan();
-    EXPECT_RPMSGD_ERROR(reg().setCoredump("remoteproc0", CoredumpMode::Inline),
+    EXPECT_RPMSGD_ERROR(awaited().setCoredump("remoteproc0", CoredumpMode::Inline),
                         ErrorCode::InvalidState, "crashed");
     EXPECT_EQ(kernel.writes(), Events{});
 }
@@ -1448,7 +1495,7 @@ TEST_F(RegistryLifecycle, SetRecoveryWritesAndRescans) {
     kernel.addProcessor("remoteproc0", "m4", State::Running);
     reg().rescan();
     observer.take();
-    reg().setRecovery("remoteproc0", false);
+    awaited().setRecovery("remoteproc0", false);
     EXPECT_EQ(kernel.writes(), Events{"setRecovery remoteproc0 disabled"});
     EXPECT_EQ(proc("remoteproc0").recovery, RecoveryMode::Disabled);
     EXPECT_EQ(observer.take(), Events{"processorChanged remoteproc0 Recovery"});
@@ -1456,7 +1503,7 @@ TEST_F(RegistryLifecycle, SetRecoveryWritesAndRescans) {
     // Enabling it on a crashed processor also recovers it (through the worker).
     kernel.proc("remoteproc0").state = State::Crashed;
     reg().rescan();
-    reg().setRecovery("remoteproc0", true);
+    awaited().setRecovery("remoteproc0", true);
     EXPECT_EQ(kernel.count("setRecovery remoteproc0 enabled"), 1u);
     EXPECT_EQ(proc("remoteproc0").recovery, RecoveryMode::Enabled);
 }
@@ -1484,7 +1531,7 @@ protected:
 TEST_F(RegistryLoadFirmware, ValidImageIsStoredAndSet) {
     ASSERT_TRUE(fw::parse(image));
     offline();
-    std::string set = reg().loadFirmware("remoteproc0", "app_v2.elf", image);
+    std::string set = awaited().loadFirmware("remoteproc0", "app_v2.elf", image);
     EXPECT_EQ(set, "rpmsgd/app_v2.elf");
     EXPECT_EQ(unit::readFile(uploadDir() + "/app_v2.elf"), image);
     EXPECT_EQ(filesIn(uploadDir()), std::vector<std::string>{"app_v2.elf"}); // no temporaries
@@ -1493,7 +1540,7 @@ TEST_F(RegistryLoadFirmware, ValidImageIsStoredAndSet) {
 
     // Uploading the same name again replaces it.
     auto other = fw::build(withoutTrace());
-    reg().loadFirmware("remoteproc0", "app_v2.elf", other);
+    awaited().loadFirmware("remoteproc0", "app_v2.elf", other);
     EXPECT_EQ(unit::readFile(uploadDir() + "/app_v2.elf"), other);
 }
 
@@ -1503,9 +1550,9 @@ TEST_F(RegistryLoadFirmware, InvalidImageIsRefusedAndNotStored) {
     auto parsed = fw::parse(bad);
     ASSERT_FALSE(parsed);
     ASSERT_FALSE(parsed.problem.message.empty());
-    EXPECT_RPMSGD_ERROR(reg().loadFirmware("remoteproc0", "bad.elf", bad),
+    EXPECT_RPMSGD_ERROR(awaited().loadFirmware("remoteproc0", "bad.elf", bad),
                         ErrorCode::InvalidFirmware, parsed.problem.message);
-    EXPECT_RPMSGD_ERROR(reg().loadFirmware("remoteproc0", "bad.elf", bad),
+    EXPECT_RPMSGD_ERROR(awaited().loadFirmware("remoteproc0", "bad.elf", bad),
                         ErrorCode::InvalidFirmware, "bad.elf");
     EXPECT_FALSE(fs::exists(uploadDir() + "/bad.elf"));
     EXPECT_TRUE(filesIn(uploadDir()).empty());
@@ -1519,20 +1566,20 @@ TEST_F(RegistryLoadFirmware, BadNamesAreRefused) {
           std::string("../a.elf"), std::string("a b.elf"), std::string("a\nb"),
           std::string(201, 'f')}) {
         SCOPED_TRACE("name '" + name + "'");
-        EXPECT_RPMSGD_ERROR(reg().loadFirmware("remoteproc0", name, image),
+        EXPECT_RPMSGD_ERROR(awaited().loadFirmware("remoteproc0", name, image),
                             ErrorCode::InvalidArgument, "plain file name");
     }
     EXPECT_TRUE(filesIn(uploadDir()).empty());
     EXPECT_TRUE(filesIn(firmwareDir).empty());
     EXPECT_EQ(kernel.writes(), Events{});
-    EXPECT_EQ(reg().loadFirmware("remoteproc0", std::string(200, 'f'), image),
+    EXPECT_EQ(awaited().loadFirmware("remoteproc0", std::string(200, 'f'), image),
               "rpmsgd/" + std::string(200, 'f'));
 }
 
 TEST_F(RegistryLoadFirmware, TooBigIsRefused) {
     policy.firmwareMaxBytes = image.size() - 1;
     offline();
-    EXPECT_RPMSGD_ERROR(reg().loadFirmware("remoteproc0", "big.elf", image),
+    EXPECT_RPMSGD_ERROR(awaited().loadFirmware("remoteproc0", "big.elf", image),
                         ErrorCode::LimitExceeded, "firmware_max_bytes");
     EXPECT_TRUE(filesIn(uploadDir()).empty());
     EXPECT_EQ(kernel.writes(), Events{});
@@ -1540,7 +1587,7 @@ TEST_F(RegistryLoadFirmware, TooBigIsRefused) {
     Policy exact = policy;
     exact.firmwareMaxBytes = image.size();
     reg().setPolicy(exact);
-    EXPECT_EQ(reg().loadFirmware("remoteproc0", "big.elf", image), "rpmsgd/big.elf");
+    EXPECT_EQ(awaited().loadFirmware("remoteproc0", "big.elf", image), "rpmsgd/big.elf");
 }
 
 TEST_F(RegistryLoadFirmware, OnlyWhenOffline) {
@@ -1549,10 +1596,10 @@ TEST_F(RegistryLoadFirmware, OnlyWhenOffline) {
     reg().rescan();
     kernel.calls.clear();
     EXPECT_RPMSGD_ERROR(reg().checkLoadFirmware("remoteproc0"), ErrorCode::InvalidState, "running");
-    EXPECT_RPMSGD_ERROR(reg().loadFirmware("remoteproc0", "a.elf", image), ErrorCode::InvalidState,
-                        "running");
-    EXPECT_RPMSGD_ERROR(reg().loadFirmware("remoteproc1", "a.elf", image), ErrorCode::InvalidState,
-                        "crashed");
+    EXPECT_RPMSGD_ERROR(awaited().loadFirmware("remoteproc0", "a.elf", image),
+                        ErrorCode::InvalidState, "running");
+    EXPECT_RPMSGD_ERROR(awaited().loadFirmware("remoteproc1", "a.elf", image),
+                        ErrorCode::InvalidState, "crashed");
     EXPECT_TRUE(filesIn(uploadDir()).empty());
     EXPECT_EQ(kernel.writes(), Events{});
 }
@@ -1561,8 +1608,8 @@ TEST_F(RegistryLoadFirmware, KernelRefusalSetsLastError) {
     offline();
     kernel.failures.emplace("setFirmware",
                             rpmsgd::Error::kernel("write remoteproc0/firmware", EBUSY));
-    EXPECT_RPMSGD_ERROR(reg().loadFirmware("remoteproc0", "a.elf", image), ErrorCode::KernelError,
-                        "EBUSY");
+    EXPECT_RPMSGD_ERROR(awaited().loadFirmware("remoteproc0", "a.elf", image),
+                        ErrorCode::KernelError, "EBUSY");
     EXPECT_CONTAINS(proc("remoteproc0").lastError, "setting firmware failed");
 }
 
