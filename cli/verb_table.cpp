@@ -172,7 +172,9 @@ std::vector<Verb> buildTable() {
          "Opens an endpoint of your own on CHANNEL (waiting for it up to --timeout). Each "
          "line of stdin is sent as one message (without its newline); each message received "
          "is printed as one line. After stdin ends, keeps printing until the channel is quiet "
-         "for --linger ms (with -n: until N messages arrived). Ctrl-C ends it.",
+         "for --linger ms (with -n: until N messages arrived). Ctrl-C ends it. On a tty "
+         "channel (Kind tty) it streams bytes instead: stdin goes to the tty as it comes, "
+         "what the tty gives goes to stdout; it ends when the tty hangs up.",
          {processorOption,
           hexOption,
           timeoutOption("wait up to MS for the channel (5000)"),
@@ -182,6 +184,23 @@ std::vector<Verb> buildTable() {
          1,
          true,
          runOpen},
+        {"console",
+         Group::Channels,
+         "CHANNEL",
+         "an interactive terminal on a tty channel",
+         "Opens the tty of CHANNEL (a channel of Kind tty, which the kernel's rpmsg_tty made "
+         "of an rpmsg-tty service; waiting for it up to --timeout) and connects your terminal "
+         "to it: raw mode while it runs, restored on every exit; Ctrl-] quits. One holder at "
+         "a time: while someone else holds the tty it fails with InvalidState. With stdin not "
+         "a terminal, its bytes go to the tty and, after it ends, the tty's output is printed "
+         "until quiet for --linger ms. --json does not apply.",
+         {processorOption,
+          timeoutOption("wait up to MS for the channel (5000)"),
+          {"linger", 0, "MS", "after stdin ends, wait until MS without output (500)"}},
+         {K::Channel},
+         1,
+         false,
+         runConsole},
         {"send",
          Group::Channels,
          "CHANNEL DATA",

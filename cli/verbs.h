@@ -6,6 +6,7 @@
 
 #include "verb.h"
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +39,13 @@ int runSend(Context& ctx, const Args& a);
 int runRecv(Context& ctx, const Args& a);
 int runPing(Context& ctx, const Args& a);
 int runWait(Context& ctx, const Args& a);
+
+// verbs_console.cpp
+int runConsole(Context& ctx, const Args& a);
+/// @brief `open` on a tty channel: stdin to the tty as bytes, the tty to stdout, until the tty
+///        hangs up, a stop signal, or stdin ended and the tty was quiet for @p linger. Closes
+///        @p ep.
+int streamTty(rpmsgd::client::Endpoint& ep, std::chrono::milliseconds linger);
 
 // verbs_logs.cpp
 int runLogs(Context& ctx, const Args& a);

@@ -164,6 +164,15 @@ int runOpen(Context& ctx, const Args& a) {
     const auto count = a.number("count", 0, 1);
     const milliseconds linger(a.number("linger", 500));
     auto ep = ctx.c().openChannel(a.positional()[0], a.value("processor"), channelWait(a));
+    if (isatty(ep.fd())) {
+        // A tty channel (API 1.1 Kind tty): a byte stream, not messages.
+        if (hex || counted) {
+            throw UsageError(std::string("open: --") + (hex ? "hex" : "count") +
+                             " does not apply: '" + a.positional()[0] +
+                             "' is a tty channel, a byte stream");
+        }
+        return streamTty(ep, linger);
+    }
     catchStopSignals();
     bool stdinOpen = true;
     std::string pending;

@@ -597,6 +597,11 @@ std::uint32_t Client::channelOpenCount(const std::string& name, const std::strin
     return guarded([&] { return ChannelProxy(impl_->conn(), info.path).OpenCount(); });
 }
 
+std::string Client::channelKind(const std::string& name, const std::string& processor) {
+    const ChannelInfo info = channel(name, processor);
+    return guarded([&] { return ChannelProxy(impl_->conn(), info.path).Kind(); });
+}
+
 std::vector<ChannelInfo> Client::channels(const std::string& processor) {
     return guarded([&] {
         std::string procPath;

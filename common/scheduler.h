@@ -50,6 +50,8 @@ public:
     [[nodiscard]] Timer after(uint64_t delayMs, std::function<void()> fn);
     /// @brief Runs @p fn soon, from the loop, after the current callback returns.
     void post(std::function<void()> fn);
+    /// @brief The sd-event loop it runs on (for I/O sources of the caller's own).
+    sd_event* event() const { return event_; }
 
 private:
     static int onDefer(sd_event_source* source, void* userdata);

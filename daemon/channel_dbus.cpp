@@ -62,6 +62,17 @@ uint32_t ChannelObject::Endpoints() {
     return it == svc_.registry().channels().end() ? 0 : it->second.endpoints;
 }
 
+std::string ChannelObject::Device() {
+    // A tty channel's device is its tty (API 1.1); a message channel's its rpmsg bus device.
+    auto it = svc_.registry().channels().find(key_);
+    return it == svc_.registry().channels().end() || it->second.tty.empty() ? key_ : it->second.tty;
+}
+
+std::string ChannelObject::Kind() {
+    auto it = svc_.registry().channels().find(key_);
+    return it != svc_.registry().channels().end() && !it->second.tty.empty() ? "tty" : "message";
+}
+
 uint32_t ChannelObject::OpenCount() {
     auto it = svc_.registry().channels().find(key_);
     return it == svc_.registry().channels().end() ? 0 : it->second.openCount;

@@ -35,7 +35,8 @@ private:
     std::string Name() override { return name_; }
     sdbus::ObjectPath Processor() override;
     uint32_t RemoteAddress() override { return remote_; }
-    std::string Device() override { return key_; }
+    std::string Device() override;
+    std::string Kind() override;
     uint32_t Mtu() override { return mtu_; }
     uint32_t Endpoints() override;
     uint32_t OpenCount() override;

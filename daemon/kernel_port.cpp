@@ -6,6 +6,7 @@
 #include "kernel/remoteproc.h"
 #include "kernel/rpmsg_bus.h"
 #include "kernel/sysfs.h"
+#include "kernel/tty.h"
 #include "kernel_port_real.h"
 
 #include <climits>
@@ -103,6 +104,11 @@ std::vector<kernel::ChannelInfo> RealKernelPort::busDevices() {
             auto o = owner.find(c->transport);
             if (o != owner.end()) {
                 c->processorId = o->second;
+                if (c->name == kernel::TtyChannelName) {
+                    // Bound to rpmsg_tty (perhaps only since the last scan: it probes after the
+                    // channel's add event): its tty is in sysfs.
+                    c->tty = kernel::channelTty(paths_, n);
+                }
                 fresh.emplace(n, std::move(*c));
                 continue;
             }
@@ -165,7 +171,7 @@ std::vector<ChannelSnapshot> RealKernelPort::channels() {
         if (owner.empty()) {
             continue;
         }
-        out.push_back({c.device, c.name, c.dst, owner, c.transport});
+        out.push_back({c.device, c.name, c.dst, owner, c.transport, c.tty});
     }
     return out;
 }
@@ -220,6 +226,14 @@ OpenedEndpoint RealKernelPort::createEndpoint(const std::string& ctrl, const std
 
 void RealKernelPort::destroyEndpoint(int fd) {
     kernel::destroyEndpoint(fd);
+}
+
+OpenedEndpoint RealKernelPort::openTty(const std::string& tty, bool nonblock) {
+    return {kernel::openTty(paths_, tty, nonblock), tty};
+}
+
+void RealKernelPort::hangupTty(int fd, const std::string& tty) {
+    kernel::hangupTty(fd, tty);
 }
 
 std::vector<CoredumpSnapshot> RealKernelPort::coredumps() {

@@ -30,6 +30,7 @@ struct ChannelSnapshot {
     uint32_t remoteAddress = 0;
     std::string processorId; ///< remoteprocN, or the transport id
     std::string transport;   ///< virtioK
+    std::string tty;         ///< ttyRPMSGn when bound to rpmsg_tty (Kind tty), else ""
 };
 
 struct CtrlSnapshot {
@@ -73,6 +74,10 @@ public:
     virtual OpenedEndpoint createEndpoint(const std::string& ctrl, const std::string& name,
                                           uint32_t src, uint32_t dst, bool nonblock) = 0;
     virtual void destroyEndpoint(int fd) = 0;
+    /// @brief Opens the tty @p tty (ttyRPMSGn) O_RDWR|O_NOCTTY for a tty channel's lease.
+    virtual OpenedEndpoint openTty(const std::string& tty, bool nonblock) = 0;
+    /// @brief Hangs up the tty open as @p fd (TIOCVHANGUP): its holders see EOF/EIO.
+    virtual void hangupTty(int fd, const std::string& tty) = 0;
     virtual std::vector<CoredumpSnapshot> coredumps() = 0;
     virtual std::vector<uint8_t> readCoredump(const std::string& device, size_t maxBytes) = 0;
     virtual void dismissCoredump(const std::string& device) = 0;

@@ -37,6 +37,8 @@ public:
     OpenedEndpoint createEndpoint(const std::string& ctrl, const std::string& name, uint32_t src,
                                   uint32_t dst, bool nonblock) override;
     void destroyEndpoint(int fd) override;
+    OpenedEndpoint openTty(const std::string& tty, bool nonblock) override;
+    void hangupTty(int fd, const std::string& tty) override;
     std::vector<CoredumpSnapshot> coredumps() override;
     std::vector<uint8_t> readCoredump(const std::string& device, size_t maxBytes) override;
     void dismissCoredump(const std::string& device) override;

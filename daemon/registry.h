@@ -74,6 +74,7 @@ struct Channel {
     uint32_t mtu = rpmsg::Mtu;
     uint32_t endpoints = 0;
     uint32_t openCount = 0; ///< successful Opens since the daemon started (API 1.1 OpenCount)
+    std::string tty;        ///< ttyRPMSGn for a channel bound to rpmsg_tty (Kind tty), else ""
 };
 
 struct Endpoint {
@@ -87,6 +88,7 @@ struct Endpoint {
     uint32_t ownerUid = 0;
     std::vector<uint32_t> ownerGids; ///< for re-checking the owner after a reload
     int fd = -1;                     ///< the daemon's own copy, used to destroy it
+    bool tty = false;                ///< a tty channel's lease: ends by hanging the tty up
 };
 
 /// @brief Changes the registry reports, in the order they happen.
@@ -251,6 +253,10 @@ private:
     /// @brief The one way endpoints end: every endpoint @p which selects is destroyed in the
     /// kernel, dropped from the fd store, uncounted from its channel and reported.
     void endEndpoints(const std::function<bool(const Endpoint&)>& which, const std::string& why);
+
+    // registry_tty.cpp
+    /// @brief Open of a tty channel: the tty itself, to one holder at a time.
+    OpenResult openTty(const Caller& owner, const Channel& ch, const OpenOptions&);
 
     KernelPort& kernel_;
     RegistryObserver& observer_;

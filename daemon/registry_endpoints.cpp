@@ -24,6 +24,9 @@ OpenResult Registry::open(const Caller& owner, const std::string& channelKey,
         throw Error(ErrorCode::Unavailable, "The channel is gone");
     }
     const Channel& ch = it->second;
+    if (!ch.tty.empty()) {
+        return openTty(owner, ch, options);
+    }
     return createEndpoint(owner, processor(ch.processorId), ch.key, ch.name, ch.remoteAddress,
                           options);
 }
@@ -146,7 +149,11 @@ void Registry::endEndpoints(const std::function<bool(const Endpoint&)>& which,
         }
         const Endpoint& e = node.mapped();
         try {
-            kernel_.destroyEndpoint(e.fd); // the client's fd now fails with EPIPE
+            if (e.tty) {
+                kernel_.hangupTty(e.fd, e.device); // the client's fd now reads 0, writes EIO
+            } else {
+                kernel_.destroyEndpoint(e.fd); // the client's fd now fails with EPIPE
+            }
         } catch (const std::exception& ex) {
             log::warning("Failed to destroy endpoint " + e.device + ", ignoring: " + ex.what());
         }

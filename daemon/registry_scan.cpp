@@ -193,7 +193,9 @@ void Registry::updateChannels(const std::vector<ChannelSnapshot>& chans,
                   {{"PROCESSOR", ch.processorId}, {"CHANNEL", ch.name}});
     }
     for (const auto& c : chans) {
-        if (channels_.count(c.device)) {
+        if (auto known = channels_.find(c.device); known != channels_.end()) {
+            // rpmsg_tty probes after the channel's add event (its bind event brings this scan).
+            known->second.tty = c.tty;
             continue;
         }
         auto pit = processors_.find(c.processorId);
@@ -205,6 +207,7 @@ void Registry::updateChannels(const std::vector<ChannelSnapshot>& chans,
         ch.name = c.name;
         ch.processorId = c.processorId;
         ch.remoteAddress = c.remoteAddress;
+        ch.tty = c.tty;
         pit->second.channels.push_back(ch.key);
         const Channel& ref = channels_.insert_or_assign(c.device, std::move(ch)).first->second;
         observer_.channelAdded(ref);

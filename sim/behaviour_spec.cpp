@@ -122,12 +122,13 @@ std::string stringValue(const json& value, const std::string& path) {
 }
 
 ServiceKind kindValue(const json& value, const std::string& path) {
-    const char* expected = "expected one of echo, sink, stream, got ";
+    const char* expected = "expected one of echo, sink, stream, tty, got ";
     if (!value.is_string()) {
         error(path, expected + shown(value));
     }
     const auto text = value.get<std::string>();
-    for (auto kind : {ServiceKind::Echo, ServiceKind::Sink, ServiceKind::Stream}) {
+    for (auto kind :
+         {ServiceKind::Echo, ServiceKind::Sink, ServiceKind::Stream, ServiceKind::Tty}) {
         if (text == kindName(kind)) {
             return kind;
         }
@@ -167,6 +168,12 @@ ServiceSpec parseService(const json& value, const std::string& path) {
     }
 
     s.kind = kindValue(required(value, path, "kind"), child(path, "kind"));
+    if (s.kind == ServiceKind::Tty && s.name != TtyServiceName) {
+        // drivers/tty/rpmsg_tty.c binds only this name (rpmsg_driver_tty_id_table).
+        error(child(path, "name"), std::string("a tty service is announced as \"") +
+                                       TtyServiceName + "\" (the name rpmsg_tty binds), got " +
+                                       shown(value["name"]));
+    }
     if (auto it = value.find("announce"); it != value.end()) {
         s.announce = boolValue(*it, child(path, "announce"));
     }
@@ -281,6 +288,8 @@ const char* kindName(ServiceKind kind) {
         return "sink";
     case ServiceKind::Stream:
         return "stream";
+    case ServiceKind::Tty:
+        return "tty";
     }
     return "unknown";
 }

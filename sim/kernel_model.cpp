@@ -26,6 +26,7 @@ Profile profileFor(const std::string& version) {
         p.createDev = false;
         p.flowControl = false;
         p.rpmsgRaw = false;
+        p.rpmsgTty = false;
         p.platformVdev = false;
         p.staleOpenErrno = ENODEV;
         p.ctrlBusName = "rpmsg_chrdev";
@@ -104,6 +105,10 @@ void Simulator::Impl::start() {
     }
     vfs.dir(drivers, "rpmsg_ns");
     vfs.dir(drivers, "rpmsg_chrdev");
+    if (profile.rpmsgTty) {
+        vfs.dir(drivers, "rpmsg_tty");
+    }
+    sysClassTty = vfs.mkdirs("/sys/class/tty");
     vfs.mkdirs("/sys/bus/virtio/devices");
     vfs.mkdirs("/sys/bus/platform/devices");
     vfs.mkdirs("/sys/devices/platform");

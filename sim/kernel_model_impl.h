@@ -54,6 +54,7 @@ struct Profile {
     bool createDev = true;             // CREATE_DEV / RELEASE_DEV (5.18+)
     bool flowControl = true;           // 6.6+
     bool rpmsgRaw = true;              // rpmsg_char binds rpmsg-raw (5.18+)
+    bool rpmsgTty = true;              // rpmsg_tty binds rpmsg-tty (5.16+)
     bool platformVdev = true;          // rproc-virtio.M.auto (6.1+) vs remoteprocN#vdevMbuffer
     int staleOpenErrno = ENETRESET;    // 6.3+
     bool stopCrashed = true;           // stop while crashed (stable 6.1.188, 6.12.110)
@@ -175,7 +176,12 @@ struct Eptdev : std::enable_shared_from_this<Eptdev> {
     std::deque<PendingRead> readers;
     PollWaiterPtr pollWaiter;
     uint64_t dropped = 0;
+    /// A channel driver's own endpoint (rpmsg_tty): its callback takes what arrives instead of
+    /// the eptdev queue.
+    std::function<void(std::span<const uint8_t>)> onReceive;
 };
+
+struct TtyPort; // rpmsg_tty.cpp
 
 struct CtrlDev {
     int index = -1;
@@ -196,6 +202,7 @@ struct BusDevice {
     NodePtr dir, busLink;
     DeviceInfo info;
     std::shared_ptr<Eptdev> rawEptdev; // rpmsg-raw bound to rpmsg_char
+    std::shared_ptr<TtyPort> tty;      // rpmsg-tty bound to rpmsg_tty
 };
 
 struct ParkedWrite {
@@ -282,7 +289,7 @@ struct Simulator::Impl {
     UeventSender* uevents;
 
     std::vector<std::shared_ptr<Processor>> processors;
-    Ida rprocIda{0}, virtioIda{0}, platformIda{0}, ctrlIda{0}, eptIda{0};
+    Ida rprocIda{0}, virtioIda{0}, platformIda{0}, ctrlIda{0}, eptIda{0}, ttyIdr{0};
     int nextDevcd = 1;
     bool devcdDisabled = false;
     std::vector<std::shared_ptr<Devcd>> devcds;
@@ -293,7 +300,7 @@ struct Simulator::Impl {
     uint64_t statToRemote = 0, statToLinux = 0, statDropped = 0;
 
     NodePtr sysClassRemoteproc, sysClassRpmsg, sysBusRpmsgDevices, sysClassDevcd, debugRemoteproc,
-        devDir, virtualDevcd;
+        devDir, virtualDevcd, sysClassTty;
 
     void log(const std::string& line) { std::cerr << "rpmsg-sim: " << line << std::endl; }
 
@@ -414,6 +421,13 @@ struct Simulator::Impl {
     void eptRead(const std::shared_ptr<Eptdev>& e, RequestPtr req, size_t size, bool nonblock);
     void eptWrite(const std::shared_ptr<Eptdev>& e, RequestPtr req, std::vector<uint8_t> data,
                   bool nonblock);
+
+    // --- rpmsg_tty.cpp --------------------------------------------------------------------
+    /// rpmsg_tty_probe(): a channel named rpmsg-tty gets a tty port and /dev/ttyRPMSGn (5.16+).
+    /// False when rpmsg_tty does not bind the channel.
+    bool ttyProbe(const std::shared_ptr<Vdev>& v, const std::shared_ptr<BusDevice>& b);
+    /// rpmsg_tty_remove(): hangs the tty up and unregisters it.
+    void ttyRemove(const std::shared_ptr<BusDevice>& b);
 
     // --- ctl.cpp --------------------------------------------------------------------------
     Simulator::ControlResult control(const std::vector<std::string>& args);

@@ -101,6 +101,7 @@ void RemoteEngine::process(Held msg) {
         svc.lastSender = msg.src;
         switch (svc.spec.kind) {
         case ServiceKind::Echo:
+        case ServiceKind::Tty: // the bytes of a console come back, one message per message
             transport_.releaseBuffer(msg.token);
             transport_.sendToLinux(msg.dst, msg.src, msg.payload);
             break;

@@ -185,6 +185,9 @@ void Simulator::Impl::notifyPoll(const std::shared_ptr<Eptdev>& e) {
 }
 
 void Simulator::Impl::deliver(const std::shared_ptr<Eptdev>& e, std::span<const uint8_t> payload) {
+    if (e->onReceive) {
+        return e->onReceive(payload);
+    }
     if (e->rxq.size() >= MaxQueuedPerEndpoint) {
         ++e->dropped; // the kernel's queue is unbounded; ours keeps the sim's memory in check
         ++statDropped;

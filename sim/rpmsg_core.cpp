@@ -89,6 +89,9 @@ void Simulator::Impl::removeBusDevice(const std::shared_ptr<Vdev>& v,
         destroyEptdev(b->rawEptdev);
         b->rawEptdev.reset();
     }
+    if (b->tty) {
+        ttyRemove(b);
+    }
     emit("remove", b->dir, b->info);
     vfs.remove(b->busLink);
     vfs.remove(b->dir);

@@ -133,7 +133,9 @@ void CtrlHandle::ioctl(RequestPtr req, unsigned cmd, void* arg, std::span<const 
         }
         bool announce = info.src != rpmsg::AddrAny;
         auto b = sim_->addBusDevice(v, BusDevice::Channel, name, info.src, info.dst, "", announce);
-        sim_->chrdevProbe(v, b, info);
+        if (!sim_->chrdevProbe(v, b, info)) {
+            sim_->ttyProbe(v, b); // the driver whose id table names the channel binds it
+        }
         return req->replyIoctl(0, nullptr, 0);
     }
     // RELEASE_DEV: match by name, src unless ANY, dst unless ANY.

@@ -3,7 +3,8 @@
 // drivers/rpmsg/rpmsg_ns.c (Linux 6.6): the name service at address 53 (RPMSG_NS_ADDR). A remote's
 // CREATE adds a channel (rpmsg_create_channel; a duplicate is logged and ignored), its DESTROY
 // removes the channel (rpmsg_release_channel), with the kernel's log lines. A channel named
-// rpmsg-raw is bound to rpmsg_char (5.18+; not in the 5.15 profile).
+// rpmsg-raw is bound to rpmsg_char (5.18+; not in the 5.15 profile), one named rpmsg-tty to
+// rpmsg_tty (5.16+; not in the 5.15 profile).
 
 #include "kernel_model_impl.h"
 
@@ -46,8 +47,12 @@ void Simulator::Impl::nsMessage(const std::shared_ptr<Vdev>& v, std::span<const 
     std::memcpy(chinfo.name, name.data(), std::min<size_t>(name.size(), rpmsg::NameSize - 1));
     chinfo.src = rpmsg::AddrAny;
     chinfo.dst = addr;
+    // Each driver's id table names the one channel it binds: rpmsg_char rpmsg-raw, rpmsg_tty
+    // rpmsg-tty.
     if (chrdevProbe(v, b, chinfo)) {
         vfs.symlink(b->dir, "driver", "/sys/bus/rpmsg/drivers/rpmsg_chrdev");
+    } else if (ttyProbe(v, b)) {
+        vfs.symlink(b->dir, "driver", "/sys/bus/rpmsg/drivers/rpmsg_tty");
     }
 }
 

@@ -135,6 +135,17 @@ NodePtr Vfs::symlink(const NodePtr& parent, const std::string& name,
     return add(parent, node);
 }
 
+NodePtr Vfs::absoluteSymlink(const NodePtr& parent, const std::string& name,
+                             const std::string& target) {
+    auto node = std::make_shared<Node>();
+    node->type = NodeType::Symlink;
+    node->name = name;
+    node->mode = 0777;
+    node->target = target;
+    node->size = target.size();
+    return add(parent, node);
+}
+
 void Vfs::markRemoved(const NodePtr& node) {
     for (auto& [name, child] : node->children) {
         markRemoved(child);

@@ -78,6 +78,10 @@ public:
     /// @brief Adds a symlink named @p name in @p parent pointing at absolute path @p targetPath,
     /// stored as a relative target as sysfs does.
     NodePtr symlink(const NodePtr& parent, const std::string& name, const std::string& targetPath);
+    /// @brief Adds a symlink whose target is kept as given: an absolute path outside the mount
+    /// (a device node of the host, e.g. /dev/pts/3).
+    NodePtr absoluteSymlink(const NodePtr& parent, const std::string& name,
+                            const std::string& target);
     /// @brief Adds a text attribute file (see AttrOps).
     NodePtr attr(const NodePtr& parent, const std::string& name, uint32_t mode, struct AttrOps ops);
     /// @brief Removes a node and everything below it from the tree.

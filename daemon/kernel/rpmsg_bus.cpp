@@ -4,6 +4,7 @@
 
 #include "daemon/kernel/error.h"
 #include "daemon/kernel/sysfs.h"
+#include "tty.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -111,6 +112,7 @@ std::optional<ChannelInfo> readBusDevice(const Paths& paths, const std::string& 
         throw KernelError("read " + device + "/name", name.err);
     }
     c.name = detail::chomp(std::move(name.data));
+    c.tty = channelTty(paths, device);
     if (auto resolved = detail::resolve(base)) {
         c.devicePath = std::move(*resolved);
         c.transport = detail::basename(detail::dirname(c.devicePath));

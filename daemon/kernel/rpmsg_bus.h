@@ -24,6 +24,7 @@ struct ChannelInfo {
     std::string transport;   ///< the parent transport device (virtioK)
     std::string processorId; ///< remoteprocN, or "" for a transport without a remoteproc
     std::string devicePath;  ///< resolved directory under /sys/devices ("" if unresolved)
+    std::string tty;         ///< ttyRPMSGn when rpmsg_tty bound it (tty.h), else ""
 };
 
 /// @brief The channels on the rpmsg bus, in name order: every bus device except the control

@@ -129,9 +129,9 @@ Set with(Set a, const Set& b) {
 
 TEST_P(Completion, VerbsAndTheirOptionsComeFromTheVerbTable) {
     EXPECT_EQ(values({"rpmsgctl", ""}),
-              (Set{"status", "list",     "channels", "start",   "stop",    "restart", "firmware",
-                   "load",   "recovery", "coredump", "recover", "trace",   "logs",    "open",
-                   "send",   "recv",     "ping",     "wait",    "monitor", "help"}));
+              (Set{"status",  "list",     "channels", "start",   "stop",  "restart", "firmware",
+                   "load",    "recovery", "coredump", "recover", "trace", "logs",    "open",
+                   "console", "send",     "recv",     "ping",    "wait",  "monitor", "help"}));
     EXPECT_EQ(values({"rpmsgctl", "re"}), (Set{"recover", "recovery", "recv", "restart"}));
     EXPECT_EQ(values({"rpmsgctl", "help", "re"}), (Set{"recover", "recovery", "recv", "restart"}));
     EXPECT_EQ(values({"rpmsgctl", "--json", "mo"}), (Set{"monitor"})); // after a global option
@@ -177,7 +177,7 @@ TEST_P(Completion, ChannelsFromRpmsgdOfTheProcessorGiven) {
     ASSERT_EQ(ctl({"wait", "rpmsg-sink", "--timeout", "10000"}).code, 0);
     ASSERT_EQ(ctl({"wait", "rpmsg-sensor", "--timeout", "10000"}).code, 0);
     const Set all = {"rpmsg-echo", "rpmsg-sensor", "rpmsg-sink"};
-    for (const char* verb : {"open", "send", "recv", "ping", "wait"}) {
+    for (const char* verb : {"open", "console", "send", "recv", "ping", "wait"}) {
         EXPECT_EQ(values({"rpmsgctl", verb, ""}), all) << verb;
     }
     EXPECT_EQ(values({"rpmsgctl", "send", "rpmsg-s"}), (Set{"rpmsg-sensor", "rpmsg-sink"}));

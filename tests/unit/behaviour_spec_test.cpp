@@ -103,9 +103,9 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(
         ErrorCase{
             R"({"services":[{"name":"a","addr":1,"kind":"echo"},{"name":"b","addr":2,"kind":"pong"}]})",
-            R"(/services/1/kind: expected one of echo, sink, stream, got "pong")"},
+            R"(/services/1/kind: expected one of echo, sink, stream, tty, got "pong")"},
         ErrorCase{R"({"services":[{"name":"b","addr":2,"kind":3}]})",
-                  "/services/0/kind: expected one of echo, sink, stream, got 3"},
+                  "/services/0/kind: expected one of echo, sink, stream, tty, got 3"},
         ErrorCase{"[]", "/: expected an object, got an array"},
         ErrorCase{"42", "/: expected an object, got an integer"},
         ErrorCase{R"({"bogus":1})",
@@ -247,4 +247,17 @@ TEST(BehaviourSpec, KindNames) {
     EXPECT_STREQ(kindName(ServiceKind::Echo), "echo");
     EXPECT_STREQ(kindName(ServiceKind::Sink), "sink");
     EXPECT_STREQ(kindName(ServiceKind::Stream), "stream");
+    EXPECT_STREQ(kindName(ServiceKind::Tty), "tty");
+}
+
+TEST(BehaviourSpec, TtyIsAnnouncedAsRpmsgTty) {
+    auto r = parseBehaviour(R"({"services":[{"name":"rpmsg-tty","addr":30,"kind":"tty"}]})");
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.spec.services.at(0).kind, ServiceKind::Tty);
+    auto back = parseBehaviour(behaviourToJson(r.spec));
+    ASSERT_TRUE(back.ok) << back.error;
+    EXPECT_EQ(back.spec.services.at(0).kind, ServiceKind::Tty);
+    EXPECT_EQ(errorOf(R"({"services":[{"name":"console","addr":30,"kind":"tty"}]})"),
+              R"(/services/0/name: a tty service is announced as "rpmsg-tty" (the name )"
+              R"(rpmsg_tty binds), got "console")");
 }

@@ -357,6 +357,7 @@ const std::vector<InterfaceSpec>& contract() {
              {"Processor", "o", Const},
              {"RemoteAddress", "u", Const},
              {"Device", "s", Const},
+             {"Kind", "s", Const},
              {"Mtu", "u", Const},
              {"Endpoints", "u", Emits},
              {"OpenCount", "u", Emits},
@@ -798,6 +799,7 @@ private:
     Path Processor() override { return {}; }
     uint32_t RemoteAddress() override { return 0; }
     std::string Device() override { return {}; }
+    std::string Kind() override { return {}; }
     uint32_t Mtu() override { return 0; }
     uint32_t Endpoints() override { return 0; }
     uint32_t OpenCount() override { return 0; }

@@ -46,6 +46,7 @@ public:
     std::vector<std::string> calls;
     std::vector<Created> created;
     std::vector<int> destroyed;           ///< fds passed to destroyEndpoint
+    std::vector<int> hungUp;              ///< fds passed to hangupTty
     std::vector<bool> destroyedWhileOpen; ///< whether each was still an open fd then
     std::vector<size_t> readMax;          ///< maxBytes of each readCoredump
     /// @brief Method name → the error it throws next (and every time after).
@@ -117,7 +118,7 @@ public:
     }
     void addChannel(const std::string& device, const std::string& name, uint32_t addr,
                     const std::string& processorId) {
-        chans.push_back({device, name, addr, processorId, "virtio0"});
+        chans.push_back({device, name, addr, processorId, "virtio0", ""});
     }
     void removeChannel(const std::string& device) {
         std::erase_if(chans, [&](const auto& c) { return c.device == device; });
@@ -204,6 +205,21 @@ public:
         destroyed.push_back(fd);
         destroyedWhileOpen.push_back(fcntl(fd, F_GETFD) != -1);
         // The registry closes its copy itself.
+        std::erase(open_, fd);
+    }
+    rpmsgd::OpenedEndpoint openTty(const std::string& tty, bool nonblock) override {
+        record("openTty", "openTty " + tty + (nonblock ? " nonblock" : ""));
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) != 0) {
+            throw rpmsgd::Error::kernel("fake pipe2", errno);
+        }
+        ::close(p[1]);
+        open_.push_back(p[0]);
+        return {p[0], tty};
+    }
+    void hangupTty(int fd, const std::string& tty) override {
+        calls.push_back("hangupTty " + tty);
+        hungUp.push_back(fd);
         std::erase(open_, fd);
     }
     std::vector<rpmsgd::CoredumpSnapshot> coredumps() override {

@@ -163,8 +163,9 @@ TEST(Mkfw, InvalidSpecNamesFileAndPath) {
     unit::writeText(spec, R"({"services":[{"name":"x","addr":1,"kind":"pong"}]})");
     const MkfwRun r = mkfw({"--spec", spec, "--out", out});
     EXPECT_EQ(r.code, 1);
-    EXPECT_EQ(r.err, "rpmsg-sim mkfw: " + spec +
-                         ": /services/0/kind: expected one of echo, sink, stream, got \"pong\"\n");
+    EXPECT_EQ(r.err,
+              "rpmsg-sim mkfw: " + spec +
+                  ": /services/0/kind: expected one of echo, sink, stream, tty, got \"pong\"\n");
     EXPECT_FALSE(std::filesystem::exists(out));
 
     unit::writeText(spec, "{ nope");

@@ -288,6 +288,11 @@ protected:
         clientFds_.push_back(r.fd);
         return r;
     }
+    OpenResult openChannel(const Caller& c, const std::string& key, const OpenOptions& o = {}) {
+        OpenResult r = reg().open(c, key, o);
+        clientFds_.push_back(r.fd);
+        return r;
+    }
     OpenResult openRaw(const Caller& c, const std::string& name, uint32_t addr,
                        const std::string& id = "remoteproc0") {
         OpenResult r = reg().openRaw(c, id, name, addr, {});
@@ -1131,6 +1136,44 @@ TEST_F(RegistryEndpoint, CloseEndsOneEndpoint) {
 
     EXPECT_RPMSGD_ERROR(reg().close(a.endpoint, "closed again"), ErrorCode::NotFound,
                         std::to_string(a.endpoint));
+}
+
+TEST_F(RegistryEndpoint, TtyChannelHandsOutTheTtyToOneHolderAndHangsItUp) {
+    const std::string ttyKey = "virtio0.rpmsg-tty.-1.30";
+    kernel.addProcessor("remoteproc0", "m4", State::Running, "rpmsg_ctrl0");
+    kernel.addChannel(ttyKey, "rpmsg-tty", 30, "remoteproc0");
+    kernel.chans.back().tty = "ttyRPMSG0";
+    reg().rescan();
+    observer.take();
+    EXPECT_EQ(reg().channels().at(ttyKey).tty, "ttyRPMSG0");
+
+    OpenOptions nonblock;
+    nonblock.nonblock = true;
+    OpenResult r = openChannel(user, ttyKey, nonblock);
+    EXPECT_EQ(kernel.count("openTty ttyRPMSG0 nonblock"), 1u);
+    EXPECT_TRUE(kernel.created.empty()); // no rpmsg endpoint: the tty itself
+    const Endpoint& e = reg().endpoints().at(r.endpoint);
+    EXPECT_EQ(e.device, "ttyRPMSG0");
+    EXPECT_TRUE(e.tty);
+    EXPECT_TRUE(sameFile(r.fd, e.fd));
+    EXPECT_EQ(reg().channels().at(ttyKey).openCount, 1u);
+
+    EXPECT_RPMSGD_ERROR(reg().open(adminByGroup, ttyKey, {}), ErrorCode::InvalidState,
+                        "held by " + user.sender);
+    OpenOptions addressed;
+    addressed.localAddress = 0x400;
+    EXPECT_RPMSGD_ERROR(reg().open(adminByGroup, ttyKey, addressed), ErrorCode::InvalidArgument,
+                        "local_address");
+
+    int kept = e.fd;
+    reg().close(r.endpoint, "closed by " + user.sender);
+    EXPECT_EQ(kernel.hungUp, std::vector<int>{kept});
+    EXPECT_TRUE(kernel.destroyed.empty());
+
+    openChannel(adminByGroup, ttyKey);
+    kernel.removeChannel(ttyKey);
+    reg().rescan();
+    EXPECT_EQ(kernel.hungUp.size(), 2u); // the channel went: the lease ended with it
 }
 
 TEST_F(RegistryEndpoint, EndpointNumbersAreNotReused) {

@@ -161,6 +161,11 @@ public:
     /// @brief Successful Opens of channel @p name since rpmsgd started (API 1.1 OpenCount);
     ///        the channel is found as channel() finds it.
     std::uint32_t channelOpenCount(const std::string& name, const std::string& processor = {});
+    /// @brief What channel @p name is (API 1.1 Kind): "message" (an rpmsg endpoint: one read
+    ///        is one message) or "tty" (the kernel made it a tty: openChannel() hands out the
+    ///        tty itself, a byte stream, to one holder at a time; its fd reads end of file once
+    ///        the lease ends). Found as channel() finds it.
+    std::string channelKind(const std::string& name, const std::string& processor = {});
     /// @brief Waits up to @p timeout for channel @p name (on @p processor; empty = any).
     ///        Timeout when it does not appear.
     ChannelInfo waitForChannel(const std::string& name, const std::string& processor,
