@@ -17,6 +17,7 @@
 
 #include <cstring>
 #include <iostream>
+#include <malloc.h>
 #include <memory>
 #include <optional>
 #include <poll.h>
@@ -238,14 +239,18 @@ private:
         if (cfg_.watch.traceIntervalMs == 0) {
             return;
         }
-        traceTimer_ = scheduler_->after(cfg_.watch.traceIntervalMs, [this] {
-            try {
-                registry_->followTraces();
-            } catch (const std::exception& e) {
-                log::warning(std::string("Failed to follow trace buffers, ignoring: ") + e.what());
-            }
-            followTraces();
-        });
+        // Coalesced with the watcher's state timer (one wakeup per second for both by default).
+        const uint32_t everyMs = cfg_.watch.traceIntervalMs;
+        traceTimer_ =
+            scheduler_->afterWithSlack(everyMs, Scheduler::housekeepingSlackMs(everyMs), [this] {
+                try {
+                    registry_->followTraces();
+                } catch (const std::exception& e) {
+                    log::warning(std::string("Failed to follow trace buffers, ignoring: ") +
+                                 e.what());
+                }
+                followTraces();
+            });
     }
 
     /// Re-reads the config; returns "" or the reason it was refused (the old one stays).
@@ -308,6 +313,9 @@ private:
 
 int main(int argc, char** argv) {
     using namespace rpmsgd;
+    // Worker threads (lifecycle writes, every Open's kernel steps) allocate little: one malloc
+    // arena for all, rather than one more per concurrent thread, each with pages of its own.
+    mallopt(M_ARENA_MAX, 1);
     std::string configFile = config::DefaultConfigFile;
     bool configGiven = false;
     std::optional<std::string> check;

@@ -12,7 +12,8 @@
 //          LoadFirmware of 32 MiB vs cp, 100 clients with 10 endpoints each opening at once;
 //   idle   20 processors, nothing running: wakeups per second.
 // Run on demand (tests/bench/run prints the table): BUILD/tests/bench/daemon-bench [--json FILE]
-// [--iterations N]. Exit 77 when not root.
+// [--iterations N] [--world start|main|idle]... (default: all three). Exit 77 when not root.
+// DAEMON_BENCH_WRAP="strace -f -tt -o FILE" (or any command prefix) runs rpmsgd under a profiler.
 
 #include "daemon/kernel/endpoint.h"
 #include "private_bus.h"
@@ -30,6 +31,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <poll.h>
 #include <sched.h>
 #include <sys/socket.h>
@@ -223,6 +225,13 @@ public:
             dup2(fd, 1);
             dup2(fd, 2);
             setenv("NOTIFY_SOCKET", notify.c_str(), 1);
+            if (const char* wrap = getenv("DAEMON_BENCH_WRAP"); wrap && *wrap) {
+                // A profiler around rpmsgd, e.g. "strace -f -tt -o /tmp/rpmsgd.strace".
+                const std::string cmd =
+                    std::string("exec ") + wrap + " " + rpmsgd_ + " --config " + cfg;
+                execl("/bin/sh", "sh", "-c", cmd.c_str(), nullptr);
+                _exit(127);
+            }
             execl(rpmsgd_.c_str(), rpmsgd_.c_str(), "--config", cfg.c_str(), nullptr);
             _exit(127);
         }
@@ -311,7 +320,7 @@ void idleWorld() {
         die(e);
     }
     std::this_thread::sleep_for(2s);
-    constexpr int Seconds = 10;
+    constexpr int Seconds = 30;
     long s0 = switches(w.daemon());
     auto calls = syscalls(w.daemon(), Seconds);
     const double ctx = double(switches(w.daemon()) - s0) / Seconds;
@@ -583,14 +592,19 @@ void mainWorld(int iterations) {
 int main(int argc, char** argv) {
     int iterations = 500;
     std::string jsonOut;
+    std::set<std::string> worlds;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--iterations" && i + 1 < argc) {
             iterations = std::max(10, atoi(argv[++i]));
         } else if (a == "--json" && i + 1 < argc) {
             jsonOut = argv[++i];
+        } else if (a == "--world" && i + 1 < argc &&
+                   std::set<std::string>{"start", "main", "idle"}.count(argv[i + 1])) {
+            worlds.insert(argv[++i]);
         } else {
-            std::cerr << "usage: daemon-bench [--iterations N] [--json FILE]\n";
+            std::cerr << "usage: daemon-bench [--iterations N] [--json FILE] "
+                         "[--world start|main|idle]...\n";
             return 2;
         }
     }
@@ -603,9 +617,18 @@ int main(int argc, char** argv) {
         return 77;
     }
     std::printf("rpmsgd benchmark (rpmsg-sim, udev mode)\n");
-    startupWorld();
-    mainWorld(iterations);
-    idleWorld();
+    auto wanted = [&](const char* world) {
+        return worlds.empty() || worlds.count(world);
+    };
+    if (wanted("start")) {
+        startupWorld();
+    }
+    if (wanted("main")) {
+        mainWorld(iterations);
+    }
+    if (wanted("idle")) {
+        idleWorld();
+    }
     if (!jsonOut.empty()) {
         json out = json::array();
         for (const auto& r : rows) {
