@@ -31,9 +31,9 @@
 #include <iostream>
 #include <map>
 #include <mutex>
-#include <set>
 #include <poll.h>
 #include <sched.h>
+#include <set>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
