@@ -218,6 +218,17 @@ private:
         } catch (const std::exception& e) {
             log::warning(std::string("Failed to read processor states, ignoring: ") + e.what());
         }
+        if (tracesWithStates_) {
+            readTraces();
+        }
+    }
+
+    void readTraces() {
+        try {
+            registry_->followTraces();
+        } catch (const std::exception& e) {
+            log::warning(std::string("Failed to follow trace buffers, ignoring: ") + e.what());
+        }
     }
 
     void startWatching() {
@@ -236,19 +247,21 @@ private:
     /// watch.trace_interval_ms (none when 0).
     void followTraces() {
         traceTimer_.cancel();
-        if (cfg_.watch.traceIntervalMs == 0) {
+        tracesWithStates_ = false;
+        const uint32_t everyMs = cfg_.watch.traceIntervalMs;
+        if (everyMs == 0) {
             return;
         }
-        // Coalesced with the watcher's state timer (one wakeup per second for both by default).
-        const uint32_t everyMs = cfg_.watch.traceIntervalMs;
+        if (everyMs == cfg_.watch.stateIntervalMs) {
+            // One timer for all (the default): the watcher's state timer reads the traces too,
+            // so an idle daemon wakes once per interval.
+            tracesWithStates_ = true;
+            return;
+        }
+        // Otherwise a timer of its own, coalesced with the others where their slack allows.
         traceTimer_ =
             scheduler_->afterWithSlack(everyMs, Scheduler::housekeepingSlackMs(everyMs), [this] {
-                try {
-                    registry_->followTraces();
-                } catch (const std::exception& e) {
-                    log::warning(std::string("Failed to follow trace buffers, ignoring: ") +
-                                 e.what());
-                }
+                readTraces();
                 followTraces();
             });
     }
@@ -306,6 +319,7 @@ private:
     std::unique_ptr<Registry> registry_;
     std::unique_ptr<Watcher> watcher_;
     Timer traceTimer_;
+    bool tracesWithStates_ = false; ///< the traces are read on the state timer (same interval)
 };
 
 } // namespace
