@@ -194,7 +194,8 @@ public:
     // The caller was authorised (Action::openChannel, openEndpoint, closeEndpoint); @p owner
     // holds the lease and is counted against limits.endpoints_per_client. An Open throws what
     // it can tell at once (NotFound, Unavailable, LimitExceeded, InvalidArgument); its kernel
-    // steps run on the Worker, each Open on its own, and @p done gets their outcome on the loop.
+    // steps run on the Worker (one queue per control device, so Opens on different processors
+    // run at once), and @p done gets their outcome on the loop.
     // An Open in flight counts against the limits, and whatever would end its endpoint (its
     // processor stopping or crashing, its channel going, its owner leaving, a reload, shutdown)
     // ends it too: the endpoint is destroyed as soon as it exists, @p done gets Unavailable.
