@@ -68,12 +68,19 @@ uint64_t Scheduler::nowUs() const {
 }
 
 Timer Scheduler::after(uint64_t delayMs, std::function<void()> fn) {
+    // Accuracy 1 us: 0 would mean sd-event's 250 ms default slack (docs/toolchain.md).
+    return at(nowUs() + delayMs * 1000u, 1, std::move(fn));
+}
+
+Timer Scheduler::afterWithSlack(uint64_t delayMs, uint64_t slackMs, std::function<void()> fn) {
+    return at(nowUs() + delayMs * 1000u, slackMs > 0 ? slackMs * 1000u : 1, std::move(fn));
+}
+
+Timer Scheduler::at(uint64_t when, uint64_t accuracyUs, std::function<void()> fn) {
     auto state = std::make_shared<Timer::State>();
     state->fn = std::move(fn);
-    uint64_t when = nowUs() + delayMs * 1000u;
-    // Accuracy 1 us: 0 would mean sd-event's 250 ms default slack (docs/toolchain.md).
     int r = sd_event_add_time(
-        event_, &state->source, CLOCK_MONOTONIC, when, 1,
+        event_, &state->source, CLOCK_MONOTONIC, when, accuracyUs,
         [](sd_event_source* source, uint64_t, void* userdata) -> int {
             auto* st = static_cast<Timer::State*>(userdata);
             // The callback may destroy the Timer (and so this State): take what we need first.

@@ -48,12 +48,24 @@ public:
     uint64_t nowUs() const;
     /// @brief Runs @p fn once, @p delayMs from now, unless the returned timer is cancelled.
     [[nodiscard]] Timer after(uint64_t delayMs, std::function<void()> fn);
+    /// @brief Like after(), for periodic housekeeping: @p fn may run up to @p slackMs late, so
+    /// sd-event wakes once for all such timers due about the same time (their windows are
+    /// aligned to a per-boot point in each second, as systemd's own timers are).
+    [[nodiscard]] Timer afterWithSlack(uint64_t delayMs, uint64_t slackMs,
+                                       std::function<void()> fn);
     /// @brief Runs @p fn soon, from the loop, after the current callback returns.
     void post(std::function<void()> fn);
     /// @brief The sd-event loop it runs on (for I/O sources of the caller's own).
     sd_event* event() const { return event_; }
 
+    /// @brief The slack of a housekeeping timer that fires every @p intervalMs: a quarter of
+    /// it, at most 250 ms (sd-event's own default).
+    static uint64_t housekeepingSlackMs(uint64_t intervalMs) {
+        return intervalMs / 4 < 250 ? intervalMs / 4 : 250;
+    }
+
 private:
+    Timer at(uint64_t whenUs, uint64_t accuracyUs, std::function<void()> fn);
     static int onDefer(sd_event_source* source, void* userdata);
     sd_event* event_;
     sd_event_source* defer_ = nullptr;

@@ -48,7 +48,7 @@ void ChannelObject::Open(sdbus::Result<sdbus::UnixFd, sdbus::ObjectPath, uint32_
         svc_.authorise(getObject(), call, Action::openChannel(ch.name, p.id, p.name),
                        [&svc = svc_, key = key_, o, call](const Caller& c) {
                            svc.callers().track(c.sender);
-                           replyOpened(svc, *call, svc.registry().open(c, key, o));
+                           svc.registry().open(c, key, o, replyOpened(svc, call));
                        });
     });
 }

@@ -57,9 +57,15 @@ std::string escapePathElement(const std::string& s) {
     return out;
 }
 
-void replyOpened(DbusService& svc, OpenCall& call, const OpenResult& r) {
-    call.reply(sdbus::UnixFd(r.fd, sdbus::adopt_fd),
-               sdbus::ObjectPath(svc.endpointPath(r.endpoint)), r.mtu);
+Registry::OpenDone replyOpened(DbusService& svc, OpenCall::Ptr call) {
+    return [&svc, call = std::move(call)](std::exception_ptr error, const OpenResult& r) {
+        if (error) {
+            return call->fail(error);
+        }
+        sdbus::UnixFd fd(r.fd, sdbus::adopt_fd); // closed here if the reply cannot take it
+        call->step(
+            [&] { call->reply(fd, sdbus::ObjectPath(svc.endpointPath(r.endpoint)), r.mtu); });
+    };
 }
 
 DbusService::DbusService(sdbus::IConnection& connection, Scheduler& scheduler,

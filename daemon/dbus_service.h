@@ -144,8 +144,9 @@ private:
     std::vector<std::pair<std::string, std::shared_ptr<void>>> graveyard_;
 };
 
-/// @brief Replies to Open or OpenEndpoint with the endpoint @p r the registry made (the fd is
-///        the caller's copy: it goes to the client, and is closed here).
-void replyOpened(DbusService& svc, OpenCall& call, const OpenResult& r);
+/// @brief The completion of Open or OpenEndpoint (Registry::OpenDone): replies with the
+///        endpoint the registry made (its fd is the caller's copy: it goes to the client, and
+///        is closed here) and its path and MTU, or fails @p call with the error.
+Registry::OpenDone replyOpened(DbusService& svc, OpenCall::Ptr call);
 
 } // namespace rpmsgd

@@ -144,8 +144,8 @@ void ProcessorObject::OpenEndpoint(
         svc_.authorise(getObject(), call, Action::openEndpoint(name, proc.id, proc.name),
                        [&svc = svc_, id = id_, name, remote_address, o, call](const Caller& c) {
                            svc.callers().track(c.sender);
-                           replyOpened(svc, *call,
-                                       svc.registry().openRaw(c, id, name, remote_address, o));
+                           svc.registry().openRaw(c, id, name, remote_address, o,
+                                                  replyOpened(svc, call));
                        });
     });
 }

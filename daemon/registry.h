@@ -29,6 +29,7 @@
 #include <exception>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <span>
@@ -123,6 +124,8 @@ struct OpenResult {
 class Registry {
 public:
     using Done = std::function<void(std::exception_ptr)>;
+    /// @brief An Open's outcome, on the loop: an error, or the endpoint.
+    using OpenDone = std::function<void(std::exception_ptr, const OpenResult&)>;
     Registry(KernelPort& kernel, RegistryObserver& observer, Policy policy, Store& store,
              Worker& worker);
     ~Registry();
@@ -199,16 +202,23 @@ public:
 
     // --- endpoints (registry_endpoints.cpp) ---
     // The caller was authorised (Action::openChannel, openEndpoint, closeEndpoint); @p owner
-    // holds the lease and is counted against limits.endpoints_per_client.
+    // holds the lease and is counted against limits.endpoints_per_client. An Open throws what
+    // it can tell at once (NotFound, Unavailable, LimitExceeded, InvalidArgument); its kernel
+    // steps run on the Worker (one queue per control device, so Opens on different processors
+    // run at once), and @p done gets their outcome on the loop.
+    // An Open in flight counts against the limits, and whatever would end its endpoint (its
+    // processor stopping or crashing, its channel going, its owner leaving, a reload, shutdown)
+    // ends it too: the endpoint is destroyed as soon as it exists, @p done gets Unavailable.
 
-    OpenResult open(const Caller& owner, const std::string& channelKey, const OpenOptions&);
-    OpenResult openRaw(const Caller& owner, const std::string& processorId, const std::string& name,
-                       uint32_t remoteAddress, const OpenOptions&);
+    void open(const Caller& owner, const std::string& channelKey, const OpenOptions&,
+              OpenDone done);
+    void openRaw(const Caller& owner, const std::string& processorId, const std::string& name,
+                 uint32_t remoteAddress, const OpenOptions&, OpenDone done);
     /// @brief Ends endpoint @p number (NotFound if there is none); @p why goes to the log.
     void close(uint64_t number, const std::string& why);
     /// @brief The client left the bus: end all its endpoints.
     void clientGone(const std::string& sender);
-    /// @brief Senders that currently hold endpoints.
+    /// @brief Senders that currently hold endpoints or are opening one.
     std::set<std::string> owners() const;
     /// @brief Ends every endpoint (shutdown).
     void endAll();
@@ -247,11 +257,15 @@ private:
     void stopNow(const std::string& id, Done done);
 
     // registry_endpoints.cpp
-    OpenResult createEndpoint(const Caller& owner, const Processor& p,
-                              const std::string& channelKey, const std::string& label,
-                              uint32_t remoteAddress, const OpenOptions&);
+    struct Opening;
+    void createEndpoint(const Caller& owner, const Processor& p, const std::string& channelKey,
+                        const std::string& label, uint32_t remoteAddress, const OpenOptions&,
+                        OpenDone done);
+    /// @brief The Open in flight @p o has finished its kernel steps: lease it, or answer why not.
+    void opened(const std::shared_ptr<Opening>& o, std::exception_ptr error, const OpenDone& done);
     /// @brief The one way endpoints end: every endpoint @p which selects is destroyed in the
-    /// kernel, dropped from the fd store, uncounted from its channel and reported.
+    /// kernel, dropped from the fd store, uncounted from its channel and reported; every Open in
+    /// flight it selects is cancelled (its endpoint destroyed as soon as it exists).
     void endEndpoints(const std::function<bool(const Endpoint&)>& which, const std::string& why);
 
     // registry_tty.cpp
@@ -268,6 +282,8 @@ private:
     std::map<std::string, Processor> processors_;
     std::map<std::string, Channel> channels_;
     std::map<uint64_t, Endpoint> endpoints_;
+    /// Opens whose kernel steps are running on the Worker, by endpoint number to be.
+    std::map<uint64_t, std::shared_ptr<Opening>> opening_;
     uint64_t nextEndpoint_ = 1;
     /// A lifecycle write past limits.kernel_write_timeout_ms, per processor, until it returns.
     struct OverdueWrite {

@@ -17,6 +17,7 @@
 
 #include <cstring>
 #include <iostream>
+#include <malloc.h>
 #include <memory>
 #include <optional>
 #include <poll.h>
@@ -216,6 +217,17 @@ private:
         } catch (const std::exception& e) {
             log::warning(std::string("Failed to read processor states, ignoring: ") + e.what());
         }
+        if (tracesWithStates_) {
+            readTraces();
+        }
+    }
+
+    void readTraces() {
+        try {
+            registry_->followTraces();
+        } catch (const std::exception& e) {
+            log::warning(std::string("Failed to follow trace buffers, ignoring: ") + e.what());
+        }
     }
 
     void startWatching() {
@@ -234,17 +246,23 @@ private:
     /// watch.trace_interval_ms (none when 0).
     void followTraces() {
         traceTimer_.cancel();
-        if (cfg_.watch.traceIntervalMs == 0) {
+        tracesWithStates_ = false;
+        const uint32_t everyMs = cfg_.watch.traceIntervalMs;
+        if (everyMs == 0) {
             return;
         }
-        traceTimer_ = scheduler_->after(cfg_.watch.traceIntervalMs, [this] {
-            try {
-                registry_->followTraces();
-            } catch (const std::exception& e) {
-                log::warning(std::string("Failed to follow trace buffers, ignoring: ") + e.what());
-            }
-            followTraces();
-        });
+        if (everyMs == cfg_.watch.stateIntervalMs) {
+            // One timer for all (the default): the watcher's state timer reads the traces too,
+            // so an idle daemon wakes once per interval.
+            tracesWithStates_ = true;
+            return;
+        }
+        // Otherwise a timer of its own, coalesced with the others where their slack allows.
+        traceTimer_ =
+            scheduler_->afterWithSlack(everyMs, Scheduler::housekeepingSlackMs(everyMs), [this] {
+                readTraces();
+                followTraces();
+            });
     }
 
     /// Re-reads the config; returns "" or the reason it was refused (the old one stays).
@@ -299,6 +317,7 @@ private:
     std::unique_ptr<Registry> registry_;
     std::unique_ptr<Watcher> watcher_;
     Timer traceTimer_;
+    bool tracesWithStates_ = false; ///< the traces are read on the state timer (same interval)
 };
 
 } // namespace
@@ -306,6 +325,9 @@ private:
 
 int main(int argc, char** argv) {
     using namespace rpmsgd;
+    // Worker threads (lifecycle writes, every Open's kernel steps) allocate little: one malloc
+    // arena for all, rather than one more per concurrent thread, each with pages of its own.
+    mallopt(M_ARENA_MAX, 1);
     std::string configFile = config::DefaultConfigFile;
     bool configGiven = false;
     std::optional<std::string> check;

@@ -92,17 +92,21 @@ void Watcher::kick() {
 }
 
 void Watcher::schedulePoll() {
-    pollTimer_ = scheduler_.after(pollMs_, [this] {
-        rescan_();
-        schedulePoll();
-    });
+    // The poll, state and trace timers wake the daemon together (Scheduler::afterWithSlack):
+    // an idle daemon wakes once per interval, not once per timer.
+    pollTimer_ =
+        scheduler_.afterWithSlack(pollMs_, Scheduler::housekeepingSlackMs(pollMs_), [this] {
+            rescan_();
+            schedulePoll();
+        });
 }
 
 void Watcher::scheduleState() {
-    stateTimer_ = scheduler_.after(stateMs_, [this] {
-        pollStates_();
-        scheduleState();
-    });
+    stateTimer_ =
+        scheduler_.afterWithSlack(stateMs_, Scheduler::housekeepingSlackMs(stateMs_), [this] {
+            pollStates_();
+            scheduleState();
+        });
 }
 
 } // namespace rpmsgd

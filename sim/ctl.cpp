@@ -172,19 +172,19 @@ Simulator::ControlResult Simulator::Impl::control(const std::vector<std::string>
         return r.ok ? ControlResult{true, r.text} : fail(r.text);
     }
     if (cmd == "hold") {
-        if (auto e =
-                need(3, 3, "hold PROC start|stop|recover|firmware|recovery|coredump SECONDS")) {
+        if (auto e = need(
+                3, 3, "hold PROC start|stop|recover|firmware|recovery|coredump|create SECONDS")) {
             return *e;
         }
         if (auto e = proc(args[1], p)) {
             return *e;
         }
-        static const std::set<std::string> words = {"start",    "stop",     "recover",
-                                                    "firmware", "recovery", "coredump"};
+        static const std::set<std::string> words = {"start",    "stop",     "recover", "firmware",
+                                                    "recovery", "coredump", "create"};
         if (!words.count(args[2])) {
             return fail("cannot hold \"" + args[2] +
-                        "\": the writes that can be held are start, stop, recover, firmware, "
-                        "recovery, coredump");
+                        "\": what can be held is start, stop, recover, firmware, recovery, "
+                        "coredump, create");
         }
         uint32_t seconds = 0;
         if (!parseU32(args[3], seconds) || seconds > 3600) {

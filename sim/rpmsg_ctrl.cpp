@@ -119,6 +119,33 @@ void CtrlHandle::ioctl(RequestPtr req, unsigned cmd, void* arg, std::span<const 
     std::memcpy(&info, in.data(), sizeof info);
     info.name[sizeof info.name - 1] = '\0';
     if (cmd == rpmsg::IoctlCreateEpt) {
+        auto p = v->proc.lock();
+        if (p && p->holds.count("create")) {
+            // `ctl hold PROC create SECONDS`: this CREATE_EPT answers that much later, and
+            // fails with ENODEV if the control device was torn down meanwhile.
+            const uint32_t seconds = p->holds.at("create");
+            p->holds.erase("create");
+            sim_->log(p->id + ": holding the CREATE_EPT ioctl for " + std::to_string(seconds) +
+                      " s");
+            auto shared = std::make_shared<RequestPtr>(std::move(req));
+            std::weak_ptr<Processor> weak = p;
+            p->heldWrites.push_back(sim_->sched.after(
+                uint64_t(seconds) * 1000, [sim = sim_, c = c_, info, shared, weak] {
+                    auto sp = weak.lock();
+                    auto vd = c->vdev.lock();
+                    if (!c->alive || !vd || !vd->alive) {
+                        (*shared)->replyError(ENODEV);
+                    } else {
+                        vd->eptdevs.push_back(sim->addEptdev(vd, c->dir, info, false));
+                        (*shared)->replyIoctl(0, nullptr, 0);
+                    }
+                    if (sp) {
+                        sim->log(sp->id + ": the held CREATE_EPT ioctl went on");
+                        sp->heldWrites.remove_if([](const Timer& t) { return !t.pending(); });
+                    }
+                }));
+            return;
+        }
         auto e = sim_->addEptdev(v, c_->dir, info, false);
         v->eptdevs.push_back(e);
         return req->replyIoctl(0, nullptr, 0);

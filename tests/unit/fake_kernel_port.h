@@ -68,6 +68,9 @@ public:
     /// @brief Runs after each coredumps() listing: lets a test make the kernel move on while
     /// a rescan is half-way through.
     std::function<void()> afterListingCoredumps;
+    /// @brief Runs inside createEndpoint, before the endpoint is made: lets a test act while an
+    /// Open's kernel steps are in flight (they run on the Worker).
+    std::function<void()> whileCreatingEndpoint;
 
     ~FakeKernelPort() override {
         for (int fd : open_) {
@@ -190,6 +193,11 @@ public:
     rpmsgd::OpenedEndpoint createEndpoint(const std::string& ctrl, const std::string& name,
                                           uint32_t src, uint32_t dst, bool nonblock) override {
         record("createEndpoint", "createEndpoint " + ctrl + " " + name);
+        if (whileCreatingEndpoint) {
+            auto hook = std::move(whileCreatingEndpoint);
+            whileCreatingEndpoint = nullptr;
+            hook();
+        }
         int p[2];
         if (pipe2(p, O_CLOEXEC) != 0) {
             throw rpmsgd::Error::kernel("fake pipe2", errno);

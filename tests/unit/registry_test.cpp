@@ -282,20 +282,46 @@ protected:
         reg().rescan();
         observer.take();
     }
+    // With the inline Worker an Open is answered before it returns: its result, or its error
+    // thrown.
+    template <typename Start>
+    static OpenResult answered(Start&& start) {
+        std::exception_ptr error;
+        std::optional<OpenResult> out;
+        start([&](std::exception_ptr e, const OpenResult& r) {
+            error = e;
+            out = r;
+        });
+        if (error) {
+            std::rethrow_exception(error);
+        }
+        if (!out) {
+            throw std::logic_error("the Open was not answered");
+        }
+        return *out;
+    }
+    OpenResult openNow(const Caller& c, const std::string& key, const OpenOptions& o = {}) {
+        return answered([&](Registry::OpenDone done) { reg().open(c, key, o, std::move(done)); });
+    }
+    OpenResult openRawNow(const Caller& c, const std::string& id, const std::string& name,
+                          uint32_t addr, const OpenOptions& o = {}) {
+        return answered(
+            [&](Registry::OpenDone done) { reg().openRaw(c, id, name, addr, o, std::move(done)); });
+    }
     // Opens the echo channel; the client fd is closed at the end of the test.
     OpenResult openEcho(const Caller& c, const OpenOptions& o = {}) {
-        OpenResult r = reg().open(c, echoKey, o);
+        OpenResult r = openNow(c, echoKey, o);
         clientFds_.push_back(r.fd);
         return r;
     }
     OpenResult openChannel(const Caller& c, const std::string& key, const OpenOptions& o = {}) {
-        OpenResult r = reg().open(c, key, o);
+        OpenResult r = openNow(c, key, o);
         clientFds_.push_back(r.fd);
         return r;
     }
     OpenResult openRaw(const Caller& c, const std::string& name, uint32_t addr,
                        const std::string& id = "remoteproc0") {
-        OpenResult r = reg().openRaw(c, id, name, addr, {});
+        OpenResult r = openRawNow(c, id, name, addr);
         clientFds_.push_back(r.fd);
         return r;
     }
@@ -506,7 +532,7 @@ TEST_F(RegistryRescan, UnknownProcessorIsNotFound) {
     EXPECT_RPMSGD_ERROR(reg().start("remoteproc9", done.fn()), ErrorCode::NotFound, "remoteproc9");
     EXPECT_RPMSGD_ERROR(awaited().setFirmware("remoteproc9", "a.elf"), ErrorCode::NotFound,
                         "remoteproc9");
-    EXPECT_RPMSGD_ERROR(reg().openRaw(root, "remoteproc9", "raw", 1, {}), ErrorCode::NotFound,
+    EXPECT_RPMSGD_ERROR(openRawNow(root, "remoteproc9", "raw", 1), ErrorCode::NotFound,
                         "remoteproc9");
     EXPECT_EQ(done.calls, 0);
 }
@@ -1158,11 +1184,11 @@ TEST_F(RegistryEndpoint, TtyChannelHandsOutTheTtyToOneHolderAndHangsItUp) {
     EXPECT_TRUE(sameFile(r.fd, e.fd));
     EXPECT_EQ(reg().channels().at(ttyKey).openCount, 1u);
 
-    EXPECT_RPMSGD_ERROR(reg().open(adminByGroup, ttyKey, {}), ErrorCode::InvalidState,
+    EXPECT_RPMSGD_ERROR(openNow(adminByGroup, ttyKey), ErrorCode::InvalidState,
                         "held by " + user.sender);
     OpenOptions addressed;
     addressed.localAddress = 0x400;
-    EXPECT_RPMSGD_ERROR(reg().open(adminByGroup, ttyKey, addressed), ErrorCode::InvalidArgument,
+    EXPECT_RPMSGD_ERROR(openNow(adminByGroup, ttyKey, addressed), ErrorCode::InvalidArgument,
                         "local_address");
 
     int kept = e.fd;
@@ -1298,13 +1324,13 @@ TEST_F(RegistryEndpoint, InvalidOptionsAndNamesAreRefused) {
     OpenOptions any;
     any.localAddress = AddrAny;
     EXPECT_RPMSGD_ERROR(openEcho(user, any), ErrorCode::InvalidArgument, "local_address");
-    EXPECT_RPMSGD_ERROR(reg().openRaw(user, "remoteproc0", "raw", 7, any),
-                        ErrorCode::InvalidArgument, "local_address");
+    EXPECT_RPMSGD_ERROR(openRawNow(user, "remoteproc0", "raw", 7, any), ErrorCode::InvalidArgument,
+                        "local_address");
     EXPECT_RPMSGD_ERROR(openRaw(user, "", 7), ErrorCode::InvalidArgument, "1 to 31");
     EXPECT_RPMSGD_ERROR(openRaw(user, std::string(32, 'n'), 7), ErrorCode::InvalidArgument,
                         "1 to 31");
     EXPECT_RPMSGD_ERROR(openRaw(user, "raw", AddrAny), ErrorCode::InvalidArgument, "ANY");
-    EXPECT_RPMSGD_ERROR(reg().open(user, "virtio0.gone.-1.5", {}), ErrorCode::Unavailable, "gone");
+    EXPECT_RPMSGD_ERROR(openNow(user, "virtio0.gone.-1.5"), ErrorCode::Unavailable, "gone");
     EXPECT_TRUE(kernel.created.empty());
     EXPECT_TRUE(reg().endpoints().empty());
 
@@ -1319,6 +1345,57 @@ TEST_F(RegistryEndpoint, KernelRefusalLeavesNothingBehind) {
     EXPECT_TRUE(reg().endpoints().empty());
     EXPECT_EQ(reg().channels().at(echoKey).endpoints, 0u);
     EXPECT_EQ(observer.take(), Events{});
+}
+
+// An Open's kernel steps run on the Worker (here inline, and the fake kernel's hook acts while
+// they are in flight): what ends endpoints ends the Open too, and what it made is destroyed.
+
+TEST_F(RegistryEndpoint, ClientGoneDuringOpenLeavesNoEndpoint) {
+    runningWithEcho();
+    kernel.whileCreatingEndpoint = [&] {
+        EXPECT_EQ(reg().owners(), std::set<std::string>{user.sender}); // the Open counts
+        reg().clientGone(user.sender);
+    };
+    EXPECT_RPMSGD_ERROR(openEcho(user), ErrorCode::Unavailable, "left the bus");
+    ASSERT_EQ(kernel.created.size(), 1u);
+    EXPECT_EQ(kernel.destroyed, std::vector<int>{kernel.created[0].fd});
+    EXPECT_EQ(kernel.destroyedWhileOpen, std::vector<bool>{true});
+    EXPECT_TRUE(reg().endpoints().empty());
+    EXPECT_TRUE(reg().owners().empty());
+    EXPECT_EQ(reg().channels().at(echoKey).endpoints, 0u);
+    EXPECT_EQ(reg().channels().at(echoKey).openCount, 0u);
+    EXPECT_EQ(observer.take(), Events{});
+    EXPECT_GE(openEcho(user).fd, 0); // nothing left counted against the client
+}
+
+TEST_F(RegistryEndpoint, ProcessorTornDownDuringOpenEndsIt) {
+    runningWithEcho();
+    kernel.whileCreatingEndpoint = [&] {
+        kernel.proc("remoteproc0").state = State::Offline;
+        kernel.setCtrl("remoteproc0", "");
+        reg().rescan();
+    };
+    EXPECT_RPMSGD_ERROR(openRaw(user, "raw", 7), ErrorCode::Unavailable, "torn down");
+    ASSERT_EQ(kernel.created.size(), 1u);
+    EXPECT_EQ(kernel.destroyed, std::vector<int>{kernel.created[0].fd});
+    EXPECT_TRUE(reg().endpoints().empty());
+    EXPECT_EQ(observer.count("endpointAdded"), 0u);
+}
+
+TEST_F(RegistryEndpoint, OpensInFlightCountAgainstTheLimits) {
+    policy.endpointsPerClient = 1;
+    policy.endpointsTotal = 2;
+    runningWithEcho();
+    kernel.whileCreatingEndpoint = [&] {
+        EXPECT_RPMSGD_ERROR(openEcho(user), ErrorCode::LimitExceeded, "endpoints_per_client");
+        kernel.whileCreatingEndpoint = [&] {
+            EXPECT_RPMSGD_ERROR(openEcho(root), ErrorCode::LimitExceeded, "endpoints_total");
+        };
+        openEcho(user2);
+    };
+    openEcho(user);
+    EXPECT_EQ(reg().endpoints().size(), 2u);
+    EXPECT_EQ(kernel.created.size(), 2u);
 }
 
 TEST_F(RegistryEndpoint, EndAllEndsEverything) {
