@@ -57,8 +57,12 @@ struct Processor {
     bool configured = false;           ///< the config's processors[] entry was looked at
     bool inCrash = false;              ///< a crash was counted and the remote is not back yet
     bool lastCoredumpFresh = false;    ///< lastCoredump was saved for a crash not yet signalled
-    std::string ctrlAtCrash;           ///< the control device it had when the crash was seen
-    std::deque<uint64_t> crashTimes;   ///< monotonic seconds of recent crashes (restart policy)
+    /// Monotonic seconds when a crash was counted that no coredump has been harvested for yet
+    /// (0: none). The kernel may recover the remote before its devcoredump shows up: that dump
+    /// belongs to the crash already counted, not to a new one.
+    uint64_t crashAwaitingCore = 0;
+    std::string ctrlAtCrash;         ///< the control device it had when the crash was seen
+    std::deque<uint64_t> crashTimes; ///< monotonic seconds of recent crashes (restart policy)
 };
 
 /// @brief How messages and logs name a processor: "remoteproc0 (m4)".
@@ -277,6 +281,10 @@ private:
     Policy policy_;
     Store& store_;
     Worker& worker_;
+    /// Devcoredumps read and dismissed that the kernel has not removed yet: it removes them
+    /// from a work item (devcd_data_write), so a listing right after the dismissal still has
+    /// them, and reading one again would save the same dump twice.
+    std::set<std::string> dismissedCoredumps_;
     const FdStore* fdStore_ = nullptr;
     bool policiesEnabled_ = false;
     std::map<std::string, Processor> processors_;

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "registry.h"
 
+#include <algorithm>
 #include <ctime>
 
 namespace rpmsgd {
@@ -19,12 +20,16 @@ uint64_t monotonicSeconds() {
     return uint64_t(ts.tv_sec);
 }
 
+/// How long after a counted crash a devcoredump is still taken as that crash's.
+constexpr uint64_t CoredumpAfterCrashS = 60;
+
 } // namespace
 
 void Registry::crashSeen(Processor& p, const std::string& why) {
     p.inCrash = true;
     p.ctrlAtCrash = p.ctrl;
     ++p.crashCount;
+    p.crashAwaitingCore = monotonicSeconds();
     noteError(p, why);
     observer_.processorChanged(p, {"CrashCount"});
     observer_.crashed(p, p.crashCount, p.lastCoredumpFresh ? p.lastCoredump : "");
@@ -67,7 +72,15 @@ void Registry::harvestCoredumps() {
         log::warning(std::string("Failed to list devcoredumps, ignoring: ") + e.what());
         return;
     }
+    // Forget the dismissed dumps the kernel has removed since.
+    std::erase_if(dismissedCoredumps_, [&](const std::string& device) {
+        return std::none_of(dumps.begin(), dumps.end(),
+                            [&](const CoredumpSnapshot& d) { return d.device == device; });
+    });
     for (const auto& d : dumps) {
+        if (dismissedCoredumps_.count(d.device)) {
+            continue; // read and dismissed already; the kernel is removing it
+        }
         auto it = processors_.find(d.processorId);
         if (it == processors_.end()) {
             continue; // not a remote processor's dump: not ours to take
@@ -89,6 +102,7 @@ void Registry::harvestCoredumps() {
         }
         try {
             kernel_.dismissCoredump(d.device);
+            dismissedCoredumps_.insert(d.device);
         } catch (const std::exception& e) {
             log::warning("Failed to dismiss " + d.device + ", ignoring: " + e.what());
         }
@@ -97,8 +111,15 @@ void Registry::harvestCoredumps() {
             p.lastCoredumpFresh = true;
             observer_.processorChanged(p, {"LastCoredump"});
         }
-        if (!p.inCrash) {
+        // A dump that comes after its crash was counted (the kernel recovered the remote
+        // first) belongs to that crash, if it was recent.
+        const bool counted =
+            p.inCrash || (p.crashAwaitingCore != 0 &&
+                          monotonicSeconds() - p.crashAwaitingCore <= CoredumpAfterCrashS);
+        p.crashAwaitingCore = 0;
+        if (!counted) {
             crashSeen(p, "the remote crashed (coredump taken)");
+            p.crashAwaitingCore = 0; // this crash has its dump
         } else if (!path.empty()) {
             p.lastCoredumpFresh = false; // the Crashed signal already went out
         }

@@ -68,6 +68,9 @@ public:
     /// @brief Runs after each coredumps() listing: lets a test make the kernel move on while
     /// a rescan is half-way through.
     std::function<void()> afterListingCoredumps;
+    /// @brief As the kernel does (devcd_data_write schedules the removal): a dismissed dump
+    /// stays listed, and readable, until the test removes it from `dumps`.
+    bool dumpsRemovedLater = false;
     /// @brief Runs inside createEndpoint, before the endpoint is made: lets a test act while an
     /// Open's kernel steps are in flight (they run on the Worker).
     std::function<void()> whileCreatingEndpoint;
@@ -252,7 +255,9 @@ public:
     }
     void dismissCoredump(const std::string& device) override {
         record("dismissCoredump", "dismissCoredump " + device);
-        std::erase_if(dumps, [&](const auto& d) { return d.device == device; });
+        if (!dumpsRemovedLater) {
+            std::erase_if(dumps, [&](const auto& d) { return d.device == device; });
+        }
     }
 
 private:

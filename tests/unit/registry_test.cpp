@@ -700,6 +700,54 @@ TEST_F(RegistryCrash, DumpAfterTheCrashWasCountedDoesNotCountAgain) {
     EXPECT_EQ(observer.crashes[1].coredump, "");
 }
 
+TEST_F(RegistryCrash, ADismissedDumpTheKernelStillListsIsNotTakenAgain) {
+    // The kernel removes a dismissed devcoredump from a work item: the uevents of the crash
+    // may make the daemon list the dumps again before it is gone (seen on Linux 6.12).
+    runningWithEcho();
+    kernel.dumpsRemovedLater = true;
+    kernel.proc("remoteproc0").state = State::Crashed;
+    kernel.dumps.push_back({"devcd6", "remoteproc0", bytesOf("core")});
+    reg().rescan();
+    reg().rescan();
+    recovered("rpmsg_ctrl1");
+    EXPECT_EQ(kernel.count("readCoredump devcd6"), 1u);
+    EXPECT_EQ(kernel.count("dismissCoredump devcd6"), 1u);
+    EXPECT_EQ(filesIn(store.coredumpDir()).size(), 1u);
+    EXPECT_EQ(proc("remoteproc0").crashCount, 1u);
+
+    // Once the kernel has removed it, a new dump under a new name is the next crash's.
+    kernel.dumps.clear();
+    reg().rescan();
+    kernel.dumps.push_back({"devcd7", "remoteproc0", bytesOf("core 2")});
+    reg().rescan();
+    EXPECT_EQ(kernel.count("readCoredump devcd7"), 1u);
+    EXPECT_EQ(proc("remoteproc0").crashCount, 2u);
+}
+
+TEST_F(RegistryCrash, ADumpThatComesAfterTheKernelRecoveredBelongsToTheCrashCounted) {
+    // crashed, then running again with a new control device, and only then the dump: one crash.
+    runningWithEcho();
+    kernel.proc("remoteproc0").state = State::Crashed;
+    reg().rescan();
+    recovered("rpmsg_ctrl1");
+    ASSERT_EQ(proc("remoteproc0").crashCount, 1u);
+    observer.take();
+
+    kernel.dumps.push_back({"devcd8", "remoteproc0", bytesOf("late core")});
+    reg().rescan();
+    const Processor& p = proc("remoteproc0");
+    EXPECT_EQ(p.crashCount, 1u);
+    EXPECT_EQ(observer.count("crashed"), 0u);
+    EXPECT_EQ(observer.count("processorChanged remoteproc0 LastCoredump"), 1u);
+    ASSERT_FALSE(p.lastCoredump.empty());
+    EXPECT_EQ(unit::readFile(p.lastCoredump), bytesOf("late core"));
+
+    // The next dump without a crash seen first is a crash of its own.
+    kernel.dumps.push_back({"devcd9", "remoteproc0", bytesOf("next core")});
+    reg().rescan();
+    EXPECT_EQ(proc("remoteproc0").crashCount, 2u);
+}
+
 TEST_F(RegistryCrash, DumpOfAnotherDeviceIsLeftAlone) {
     runningWithEcho();
     kernel.dumps.push_back({"devcd3", "0000:00:1f.3", bytesOf("a gpu dump")});
