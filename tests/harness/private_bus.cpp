@@ -58,9 +58,12 @@ std::string PrivateBus::start(const std::string& dir, const std::string& policy,
     process_.reset(bus.pid);
     stdout_ = bus.stdoutFd;
     LineReader lines(stdout_);
-    const auto line = lines.readLine(10s);
+    // Generous: in a User-Mode Linux guest of the real-kernel lane, on a loaded machine, the
+    // bus's first getrandom() can wait seconds for the guest's entropy (a lane run once timed
+    // out at 10 s with nothing logged).
+    const auto line = lines.readLine(30s);
     if (!line) {
-        return "dbus-daemon did not print its address within 10 s:\n" + log();
+        return "dbus-daemon did not print its address within 30 s:\n" + log();
     }
     address_ = *line;
     // The socket inherits our umask; others need write permission to connect.
